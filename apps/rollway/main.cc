@@ -1,0 +1,3 @@
+#include <cstdio>
+#include "rollway/common/version.h"
+int main() { std::printf("rollway %s\n", rollway::versionString()); return 0; }

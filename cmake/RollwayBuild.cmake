@@ -1,0 +1,44 @@
+# Language level, warnings, sanitizers, output layout, compiler cache.
+set(CMAKE_CXX_STANDARD 20)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+set(CMAKE_CXX_EXTENSIONS OFF)
+set(CMAKE_EXPORT_COMPILE_COMMANDS ON)
+if(NOT CMAKE_BUILD_TYPE)
+  set(CMAKE_BUILD_TYPE RelWithDebInfo CACHE STRING "Build type" FORCE)
+endif()
+
+# Every binary lands at the top of the build tree: build/rollway, build/demo-app, ...
+set(CMAKE_RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
+
+find_program(CCACHE_PROGRAM ccache)
+if(CCACHE_PROGRAM)
+  set(CMAKE_C_COMPILER_LAUNCHER ${CCACHE_PROGRAM})
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${CCACHE_PROGRAM})
+endif()
+
+# Warnings for our own code (third-party C sources such as llhttp get none of this).
+add_library(rollway_warnings INTERFACE)
+target_compile_options(rollway_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow
+  -Wnon-virtual-dtor -Wcast-align -Wunused -Woverloaded-virtual -Wnull-dereference
+  -Wimplicit-fallthrough)
+if(ROLLWAY_WERROR)
+  target_compile_options(rollway_warnings INTERFACE -Werror)
+endif()
+
+if(ROLLWAY_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+  add_compile_definitions(ROLLWAY_SANITIZE=1)
+endif()
+
+# rollway_add_library(NAME <module> SOURCES ... DEPS ...): the library target rollway::<module>
+function(rollway_add_library)
+  cmake_parse_arguments(ARG "" "NAME" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(rollway_${ARG_NAME} STATIC ${ARG_SOURCES})
+  add_library(rollway::${ARG_NAME} ALIAS rollway_${ARG_NAME})
+  target_include_directories(rollway_${ARG_NAME}
+    PUBLIC ${PROJECT_SOURCE_DIR}/include
+    PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(rollway_${ARG_NAME} PUBLIC ${ARG_DEPS} PRIVATE rollway_warnings ${ARG_PRIVATE_DEPS})
+endfunction()

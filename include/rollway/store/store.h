@@ -1,0 +1,117 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rollway/common/clock.h"
+#include "rollway/common/result.h"
+
+namespace rollway::store {
+
+// What apply hands the store for one service: the canonical spec document (JSON text
+// with defaults filled in, as spec::toJson().dump() gives it), and its template part
+// with its hash. The store does not interpret specs; it compares and keeps them.
+struct ServiceInput {
+  std::string name;
+  std::string specJson;      // canonical full document
+  std::string templateJson;  // canonical spec.template
+  std::string templateHash;  // spec::templateHash()
+};
+
+enum class ApplyAction { kCreated, kConfigured, kUnchanged };
+const char* applyActionName(ApplyAction action);  // "created", "configured", "unchanged"
+
+struct ApplyOutcome {
+  std::string name;
+  ApplyAction action = ApplyAction::kUnchanged;
+  int64_t generation = 0;  // bumped on every spec change, like metadata.generation
+  int64_t revision = 0;    // the revision number the spec's template maps to
+  bool newRevision = false;
+};
+
+struct ServiceRecord {
+  std::string name;
+  std::string specJson;
+  int64_t generation = 0;
+  int64_t currentRevision = 0;  // revision of the current template
+  int64_t createdAtMs = 0;      // Unix epoch milliseconds
+  int64_t updatedAtMs = 0;
+  std::string statusJson = "{}";  // owned by the controller
+};
+
+// An immutable template with a number, like a ReplicaSet and its revision annotation.
+// Re-applying an older template reuses that revision and gives it the next number, as
+// Kubernetes does with the revision annotation of a re-used ReplicaSet.
+struct RevisionRecord {
+  std::string service;
+  int64_t number = 0;
+  std::string templateHash;
+  std::string templateJson;
+  int64_t createdAtMs = 0;
+  std::string phase;  // free-form, owned by the controller ("", "Failed", ...)
+};
+
+struct Event {
+  int64_t id = 0;        // assigned by the store, strictly increasing
+  int64_t timeMs = 0;    // Unix epoch milliseconds
+  std::string service;   // may be empty for daemon-wide events
+  std::string object;    // e.g. "service/web", "revision/web-3", "instance/web-3-x7k2q"
+  std::string type;      // "Normal" or "Warning"
+  std::string reason;    // CamelCase, e.g. "ServiceCreated", "NewRevision"
+  std::string message;   // one human-readable sentence
+};
+
+struct EventFilter {
+  std::string service;    // empty = all
+  int64_t afterId = 0;    // only events with id > afterId
+  int limit = 1000;
+};
+
+// Durable state of one daemon: an SQLite database in WAL mode with synchronous=FULL,
+// so a committed apply survives a crash or power loss. Every method is one transaction.
+// Not thread-safe: one owner (the control plane's store thread) calls it.
+class Store {
+ public:
+  // Opens (creating if needed) the database at `path` and migrates its schema.
+  static Result<std::unique_ptr<Store>> open(const std::string& path, const Clock& clock);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Applies several services as one unit: all are stored or none. An identical spec
+  // is a no-op (kUnchanged, no event); a changed spec bumps the generation; a changed
+  // template creates (or re-numbers) a revision. Records one event per change.
+  Result<std::vector<ApplyOutcome>> apply(const std::vector<ServiceInput>& services);
+
+  Result<std::vector<ServiceRecord>> listServices();
+  // kNotFound when there is no such service.
+  Result<ServiceRecord> getService(const std::string& name);
+  // Removes the service and its revisions (events stay). kNotFound when absent.
+  Result<void> deleteService(const std::string& name);
+  Result<void> setServiceStatus(const std::string& name, const std::string& statusJson);
+
+  // Newest number first. kNotFound when the service does not exist.
+  Result<std::vector<RevisionRecord>> listRevisions(const std::string& service);
+  Result<RevisionRecord> getRevision(const std::string& service, int64_t number);
+  Result<void> setRevisionPhase(const std::string& service, int64_t number, const std::string& phase);
+  // Deletes the oldest revisions beyond `keep`, never one listed in `protect`.
+  Result<int> pruneRevisions(const std::string& service, int keep, const std::vector<int64_t>& protect);
+
+  // Appends an event (id and, when 0, time are filled in) and returns its id.
+  Result<int64_t> appendEvent(Event event);
+  // Oldest first.
+  Result<std::vector<Event>> listEvents(const EventFilter& filter);
+
+  // Schema version, for diagnostics.
+  int schemaVersion() const;
+
+ private:
+  struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rollway::store

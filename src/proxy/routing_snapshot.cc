@@ -1,0 +1,13 @@
+#include "rollway/proxy/routing_snapshot.h"
+
+namespace rollway::proxy {
+
+const char* endpointStateName(EndpointState state) {
+  switch (state) {
+    case EndpointState::kReady: return "ready";
+    case EndpointState::kDraining: return "draining";
+  }
+  return "unknown";
+}
+
+}  // namespace rollway::proxy
