@@ -29,7 +29,10 @@ struct ApplyOutcome {
   ApplyAction action = ApplyAction::kUnchanged;
   int64_t generation = 0;  // bumped on every spec change, like metadata.generation
   int64_t revision = 0;    // the revision number the spec's template maps to
+  // True when this apply gave the template a revision number: a brand-new revision, or
+  // an older one re-used and re-numbered (then revisionReused is true as well).
   bool newRevision = false;
+  bool revisionReused = false;
 };
 
 struct ServiceRecord {
@@ -38,7 +41,7 @@ struct ServiceRecord {
   int64_t generation = 0;
   int64_t currentRevision = 0;  // revision of the current template
   int64_t createdAtMs = 0;      // Unix epoch milliseconds
-  int64_t updatedAtMs = 0;
+  int64_t updatedAtMs = 0;      // last spec change (status writes do not move it)
   std::string statusJson = "{}";  // owned by the controller
 };
 
@@ -67,7 +70,21 @@ struct Event {
 struct EventFilter {
   std::string service;    // empty = all
   int64_t afterId = 0;    // only events with id > afterId
-  int limit = 1000;
+  int limit = 1000;       // <= 0 = no limit
+};
+
+// One running (or last known) process of a service, as the supervisor records it so
+// that a restarted control plane can re-adopt it. Not tied to the service's lifetime:
+// it outlives deleteService until the supervisor has stopped it and deletes it.
+struct InstanceRecord {
+  std::string name;            // e.g. "web-3-x7k2q"
+  std::string service;
+  int64_t revision = 0;        // follows the revision when it is re-numbered
+  int64_t pid = 0;
+  int64_t startTimeTicks = 0;  // /proc/<pid>/stat field 22, guards against pid reuse
+  int port = 0;
+  std::string state;           // free-form, owned by the supervisor
+  int64_t createdAtMs = 0;     // filled in by the store on first upsert
 };
 
 // Durable state of one daemon: an SQLite database in WAL mode with synchronous=FULL,
@@ -98,12 +115,24 @@ class Store {
   Result<RevisionRecord> getRevision(const std::string& service, int64_t number);
   Result<void> setRevisionPhase(const std::string& service, int64_t number, const std::string& phase);
   // Deletes the oldest revisions beyond `keep`, never one listed in `protect`.
+  // Like revisionHistoryLimit, `keep` counts old revisions: the current revision is
+  // never deleted and not counted; the `keep` newest old ones stay; of the older ones,
+  // those in `protect` stay too. Returns how many were deleted. kNotFound, or
+  // kInvalidArgument when keep < 0.
   Result<int> pruneRevisions(const std::string& service, int keep, const std::vector<int64_t>& protect);
 
   // Appends an event (id and, when 0, time are filled in) and returns its id.
   Result<int64_t> appendEvent(Event event);
   // Oldest first.
   Result<std::vector<Event>> listEvents(const EventFilter& filter);
+
+  // Inserts or replaces the instance `record.name` (createdAtMs is kept from the first
+  // insert; filled in from the clock when 0).
+  Result<void> upsertInstance(const InstanceRecord& record);
+  // Ordered by name; `service` empty = all.
+  Result<std::vector<InstanceRecord>> listInstances(const std::string& service = "");
+  // kNotFound when absent.
+  Result<void> deleteInstance(const std::string& name);
 
   // Schema version, for diagnostics.
   int schemaVersion() const;
