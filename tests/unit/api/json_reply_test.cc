@@ -1,0 +1,66 @@
+#include "rollway/api/json_reply.h"
+
+#include <gtest/gtest.h>
+
+namespace rollway::api {
+namespace {
+
+TEST(JsonReplyTest, StatusForCodes) {
+  EXPECT_EQ(httpStatusFor(ErrorCode::kInvalidArgument), 400);
+  EXPECT_EQ(httpStatusFor(ErrorCode::kUnauthenticated), 401);
+  EXPECT_EQ(httpStatusFor(ErrorCode::kNotFound), 404);
+  EXPECT_EQ(httpStatusFor(ErrorCode::kConflict), 409);
+  EXPECT_EQ(httpStatusFor(ErrorCode::kUnavailable), 503);
+  EXPECT_EQ(httpStatusFor(ErrorCode::kTimeout), 504);
+  EXPECT_EQ(httpStatusFor(ErrorCode::kIo), 500);
+  EXPECT_EQ(httpStatusFor(ErrorCode::kInternal), 500);
+}
+
+TEST(JsonReplyTest, JsonReplyHasContentType) {
+  http::Response response = jsonReply(201, {{"name", "web"}});
+  EXPECT_EQ(response.status, 201);
+  ASSERT_NE(response.header("Content-Type"), nullptr);
+  EXPECT_EQ(*response.header("Content-Type"), "application/json");
+  EXPECT_EQ(nlohmann::json::parse(response.body)["name"], "web");
+}
+
+TEST(JsonReplyTest, ErrorRoundTrip) {
+  Error error{ErrorCode::kInvalidArgument, "web.yaml is invalid",
+              {{"web.yaml", "spec.replicas", "must be >= 0"}, {"", "spec.strategy.type", "unknown: Foo"}}};
+  http::Response response = errorReply(error);
+  EXPECT_EQ(response.status, 400);
+  auto body = nlohmann::json::parse(response.body);
+  EXPECT_EQ(body["error"]["code"], "InvalidArgument");
+  EXPECT_EQ(body["error"]["fields"][0]["path"], "spec.replicas");
+
+  Error back = errorFromReply(response);
+  EXPECT_EQ(back.code, error.code);
+  EXPECT_EQ(back.message, error.message);
+  EXPECT_EQ(back.fields, error.fields);
+}
+
+TEST(JsonReplyTest, EveryCodeRoundTrips) {
+  for (ErrorCode code : {ErrorCode::kInvalidArgument, ErrorCode::kNotFound, ErrorCode::kConflict,
+                         ErrorCode::kUnauthenticated, ErrorCode::kUnavailable, ErrorCode::kTimeout,
+                         ErrorCode::kIo, ErrorCode::kInternal}) {
+    Error back = errorFromReply(errorReply(Error{code, "m\xff", {}}));  // invalid UTF-8 must not throw
+    EXPECT_EQ(back.code, code);
+  }
+}
+
+TEST(JsonReplyTest, NonJsonFallsBackToStatusLine) {
+  http::Response response;
+  response.status = 502;
+  response.body = "upstream exploded\n";
+  Error error = errorFromReply(response);
+  EXPECT_EQ(error.code, ErrorCode::kUnavailable);
+  EXPECT_EQ(error.message, "HTTP 502 Bad Gateway: upstream exploded");
+
+  http::Response notFound;
+  notFound.status = 404;
+  notFound.body = "{\"other\": 1}";
+  EXPECT_EQ(errorFromReply(notFound).code, ErrorCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace rollway::api
