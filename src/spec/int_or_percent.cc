@@ -4,18 +4,29 @@
 
 namespace rollway::spec {
 
+namespace {
+
+std::string_view shorten(std::string_view text) { return text.substr(0, 40); }
+
+}  // namespace
+
 Result<IntOrPercent> IntOrPercent::parse(std::string_view text) {
   bool percent = !text.empty() && text.back() == '%';
   std::string_view digits = percent ? text.substr(0, text.size() - 1) : text;
   int value = 0;
   auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (!digits.empty() && ec == std::errc::result_out_of_range) {
+    return fail(ErrorCode::kInvalidArgument, "'{}' is out of range", shorten(text));
+  }
   if (digits.empty() || ec != std::errc() || ptr != digits.data() + digits.size()) {
     return fail(ErrorCode::kInvalidArgument,
-                "'{}' is not a whole number or a percentage such as 25%", text);
+                "'{}' is not a whole number or a percentage such as 25%", shorten(text));
   }
-  if (value < 0) return fail(ErrorCode::kInvalidArgument, "'{}' must not be negative", text);
+  if (value < 0) {
+    return fail(ErrorCode::kInvalidArgument, "'{}' must not be negative", shorten(text));
+  }
   if (percent && value > 100) {
-    return fail(ErrorCode::kInvalidArgument, "'{}' is over 100%", text);
+    return fail(ErrorCode::kInvalidArgument, "'{}' is over 100%", shorten(text));
   }
   return percent ? IntOrPercent::percent(value) : IntOrPercent::absolute(value);
 }

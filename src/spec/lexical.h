@@ -1,0 +1,32 @@
+#pragma once
+
+// Small lexical checks shared by the parser and the validator (private to spec).
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rollway::spec {
+
+// [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 characters (RFC 1123 label).
+bool isDnsLabel(std::string_view s);
+// [A-Za-z_][A-Za-z0-9_]*
+bool isEnvName(std::string_view s);
+// RFC 9110 token (header names, cookie names).
+bool isHttpToken(std::string_view s);
+// A host name for Host-header matching: labels of [A-Za-z0-9-] joined by '.', optionally
+// starting with "*." (wildcard); no port.
+bool isHostName(std::string_view s);
+// "http://..." or "https://..." with something after the scheme.
+bool isHttpUrl(std::string_view s);
+
+// "host:port", "[v6]:port" or ":port" (all interfaces); port 1-65535.
+// Returns an empty string when valid, else the reason.
+std::string checkListen(std::string_view s);
+// Lowercased form used to compare listen addresses.
+std::string normalizeListen(std::string_view s);
+
+// The candidate closest to `word` when it is close enough to be a likely typo, else "".
+std::string closestMatch(std::string_view word, const std::vector<std::string_view>& candidates);
+
+}  // namespace rollway::spec

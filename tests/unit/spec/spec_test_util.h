@@ -1,0 +1,29 @@
+#pragma once
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+namespace rollway::spec::testing {
+
+// The repository root: ROLLWAY_SOURCE_DIR (set by ctest), else the working directory.
+inline std::filesystem::path sourceDir() {
+  const char* root = std::getenv("ROLLWAY_SOURCE_DIR");
+  return root != nullptr ? std::filesystem::path(root) : std::filesystem::current_path();
+}
+
+// tests/data/<sub>
+inline std::filesystem::path dataDir(const std::string& sub) { return sourceDir() / "tests" / "data" / sub; }
+
+inline std::string minimalSpec(const std::string& specExtra = "", const std::string& templateExtra = "") {
+  return "apiVersion: rollway.dev/v1\n"
+         "kind: Service\n"
+         "metadata: {name: web}\n"
+         "spec:\n"
+         "  listen: 127.0.0.1:8080\n"
+         "  template:\n"
+         "    command: [./app]\n" +
+         templateExtra + specExtra;
+}
+
+}  // namespace rollway::spec::testing
