@@ -11,6 +11,15 @@ const char* probeTypeName(ProbeType type) {
   return "unknown";
 }
 
+const char* probeTypeTitle(ProbeType type) {
+  switch (type) {
+    case ProbeType::kStartup: return "Startup";
+    case ProbeType::kLiveness: return "Liveness";
+    case ProbeType::kReadiness: return "Readiness";
+  }
+  return "Unknown";
+}
+
 const char* probeOutcomeName(ProbeOutcome outcome) {
   switch (outcome) {
     case ProbeOutcome::kSuccess: return "success";
@@ -18,6 +27,17 @@ const char* probeOutcomeName(ProbeOutcome outcome) {
     case ProbeOutcome::kTimeout: return "timeout";
   }
   return "unknown";
+}
+
+const char* probeEventKindName(ProbeEventKind kind) {
+  switch (kind) {
+    case ProbeEventKind::kStarted: return "Started";
+    case ProbeEventKind::kReady: return "Ready";
+    case ProbeEventKind::kNotReady: return "NotReady";
+    case ProbeEventKind::kAvailable: return "Available";
+    case ProbeEventKind::kRestartRequired: return "RestartRequired";
+  }
+  return "Unknown";
 }
 
 }  // namespace rollway::probe
