@@ -19,7 +19,7 @@ endif()
 # Warnings for our own code (third-party C sources such as llhttp get none of this).
 add_library(rollway_warnings INTERFACE)
 target_compile_options(rollway_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow
-  -Wnon-virtual-dtor -Wcast-align -Wunused -Woverloaded-virtual -Wnull-dereference
+  -Wnon-virtual-dtor -Wcast-align -Wunused -Woverloaded-virtual
   -Wimplicit-fallthrough)
 if(ROLLWAY_WERROR)
   target_compile_options(rollway_warnings INTERFACE -Werror)

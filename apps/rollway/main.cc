@@ -1,3 +1,5 @@
-#include <cstdio>
-#include "rollway/common/version.h"
-int main() { std::printf("rollway %s\n", rollway::versionString()); return 0; }
+// The rollway binary: the only place where the two planes are wired together.
+#include "rollway/cli/cli.h"
+#include "rollway/proxy/proxy_command.h"
+
+int main(int argc, char** argv) { return rollway::cli::run(argc, argv, {rollway::proxy::addProxyCommand}); }

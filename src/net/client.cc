@@ -1,4 +1,4 @@
-#include "rollway/api/client.h"
+#include "rollway/net/client.h"
 
 #include <fcntl.h>
 #include <netdb.h>
@@ -12,10 +12,10 @@
 #include <cstring>
 #include <utility>
 
-#include "api/unix_socket_path.h"
+#include "net/unix_socket_path.h"
 #include "rollway/http/response_parser.h"
 
-namespace rollway::api {
+namespace rollway::net {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -212,4 +212,4 @@ Result<http::Response> Client::call(std::string_view method, std::string_view ta
   }
 }
 
-}  // namespace rollway::api
+}  // namespace rollway::net

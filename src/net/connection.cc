@@ -1,12 +1,12 @@
-#include "api/connection.h"
+#include "net/connection.h"
 
 #include <atomic>
 #include <exception>
 #include <utility>
 
-#include "rollway/api/json_reply.h"
+#include "rollway/net/json_reply.h"
 
-namespace rollway::api {
+namespace rollway::net {
 namespace {
 
 constexpr auto kLingerTime = std::chrono::seconds(1);
@@ -302,4 +302,4 @@ void Connection::onIdle() {
   close();
 }
 
-}  // namespace rollway::api
+}  // namespace rollway::net

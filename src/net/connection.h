@@ -11,11 +11,11 @@
 
 #include <asio.hpp>
 
-#include "rollway/api/server.h"
+#include "rollway/net/server.h"
 #include "rollway/http/message.h"
 #include "rollway/http/request_parser.h"
 
-namespace rollway::api {
+namespace rollway::net {
 
 class Connection;
 
@@ -93,4 +93,4 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool closed_ = false;
 };
 
-}  // namespace rollway::api
+}  // namespace rollway::net

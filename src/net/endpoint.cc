@@ -1,9 +1,9 @@
-#include "rollway/api/endpoint.h"
+#include "rollway/net/endpoint.h"
 
 #include <charconv>
 #include <string>
 
-namespace rollway::api {
+namespace rollway::net {
 namespace {
 
 bool startsWith(std::string_view text, std::string_view prefix) {
@@ -118,4 +118,4 @@ std::string Endpoint::str() const {
   return host + ":" + std::to_string(port);
 }
 
-}  // namespace rollway::api
+}  // namespace rollway::net

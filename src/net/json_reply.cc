@@ -1,10 +1,10 @@
-#include "rollway/api/json_reply.h"
+#include "rollway/net/json_reply.h"
 
 #include <string>
 
 #include "rollway/http/status.h"
 
-namespace rollway::api {
+namespace rollway::net {
 namespace {
 
 using nlohmann::json;
@@ -113,4 +113,4 @@ Error errorFromReply(const http::Response& response) {
   return error;
 }
 
-}  // namespace rollway::api
+}  // namespace rollway::net

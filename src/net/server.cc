@@ -1,4 +1,4 @@
-#include "rollway/api/server.h"
+#include "rollway/net/server.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,10 +12,10 @@
 
 #include <asio.hpp>
 
-#include "api/connection.h"
-#include "api/unix_socket_path.h"
+#include "net/connection.h"
+#include "net/unix_socket_path.h"
 
-namespace rollway::api {
+namespace rollway::net {
 
 namespace {
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
@@ -84,7 +84,7 @@ Result<void> Server::Impl::bindTcp() {
   if (endpoint.kind != Endpoint::Kind::kTcp) {
     return fail(ErrorCode::kInvalidArgument, "the TCP listener needs a host:port endpoint, not {}", endpoint.str());
   }
-  if (options.token.empty()) {
+  if (options.token.empty() && !options.openTcp) {
     return fail(ErrorCode::kInvalidArgument,
                 "refusing to serve the API on TCP {} without a token: set one (the unix socket needs none)",
                 endpoint.str());
@@ -144,7 +144,7 @@ void Server::Impl::acceptTcp() {
     }
     asio::error_code ignored;
     socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-    adopt(Connection::Socket(std::move(socket)), true);
+    adopt(Connection::Socket(std::move(socket)), !options.openTcp);
     acceptTcp();
   });
 }
@@ -186,11 +186,13 @@ void Server::Impl::removeSocketFile() {
 
 Result<std::unique_ptr<Server>> Server::start(ServerOptions options, Handler handler) {
   if (!handler) return fail(ErrorCode::kInvalidArgument, "api server: no handler");
-  if (options.unixPath.empty()) return fail(ErrorCode::kInvalidArgument, "api server: the unix socket path is empty");
-  if (options.unixPath.front() != '/') {
+  if (options.unixPath.empty() && !options.tcp) {
+    return fail(ErrorCode::kInvalidArgument, "api server: neither a unix socket path nor a TCP endpoint");
+  }
+  if (!options.unixPath.empty() && options.unixPath.front() != '/') {
     return fail(ErrorCode::kInvalidArgument, "api server: the unix socket path {} must be absolute", options.unixPath);
   }
-  if (options.tcp && options.token.empty()) {
+  if (options.tcp && options.token.empty() && !options.openTcp) {
     return fail(ErrorCode::kInvalidArgument,
                 "refusing to serve the API on TCP {} without a token: set one (the unix socket needs none)",
                 options.tcp->str());
@@ -207,9 +209,11 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, Handler han
   impl->context.logger = impl->options.logger;
   impl->context.onClosed = [raw](Connection* connection) { raw->connections.erase(connection); };
 
-  if (auto bound = impl->bindUnix(); !bound) {
-    impl->removeSocketFile();
-    return fail(bound.error());
+  if (!impl->options.unixPath.empty()) {
+    if (auto bound = impl->bindUnix(); !bound) {
+      impl->removeSocketFile();
+      return fail(bound.error());
+    }
   }
   if (impl->options.tcp) {
     if (auto bound = impl->bindTcp(); !bound) {
@@ -217,7 +221,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, Handler han
       return fail(bound.error());
     }
   }
-  impl->acceptUnix();
+  if (!impl->options.unixPath.empty()) impl->acceptUnix();
   if (impl->options.tcp) impl->acceptTcp();
   impl->options.logger->info("api: listening on unix:{}{}", impl->options.unixPath,
                              impl->options.tcp ? " and TCP port " + std::to_string(impl->tcpPort) : "");
@@ -261,4 +265,4 @@ void Server::stop() {
 
 uint16_t Server::tcpPort() const { return impl_ ? impl_->tcpPort : 0; }
 
-}  // namespace rollway::api
+}  // namespace rollway::net

@@ -1,4 +1,4 @@
-#include "api/unix_socket_path.h"
+#include "net/unix_socket_path.h"
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace rollway::api {
+namespace rollway::net {
 namespace {
 
 std::string errnoText(int err) { return std::strerror(err); }
@@ -84,4 +84,4 @@ Result<void> prepareUnixSocketPath(const std::string& path) {
   return {};
 }
 
-}  // namespace rollway::api
+}  // namespace rollway::net

@@ -6,7 +6,7 @@
 
 #include "rollway/common/result.h"
 
-namespace rollway::api {
+namespace rollway::net {
 
 // A sockaddr_un for `path`, or kInvalidArgument when the path does not fit in sun_path.
 Result<sockaddr_un> unixSocketAddress(const std::string& path);
@@ -16,4 +16,4 @@ Result<sockaddr_un> unixSocketAddress(const std::string& path);
 // that is not a socket.
 Result<void> prepareUnixSocketPath(const std::string& path);
 
-}  // namespace rollway::api
+}  // namespace rollway::net

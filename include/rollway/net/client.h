@@ -4,11 +4,11 @@
 #include <string>
 #include <string_view>
 
-#include "rollway/api/endpoint.h"
+#include "rollway/net/endpoint.h"
 #include "rollway/common/result.h"
 #include "rollway/http/message.h"
 
-namespace rollway::api {
+namespace rollway::net {
 
 // A small blocking HTTP/1.1 client for the CLI and tests: one connection per call.
 class Client {
@@ -31,4 +31,4 @@ class Client {
   std::string token_;
 };
 
-}  // namespace rollway::api
+}  // namespace rollway::net

@@ -6,7 +6,7 @@
 
 #include "rollway/common/result.h"
 
-namespace rollway::api {
+namespace rollway::net {
 
 // Where a control API listens / where a client connects.
 //   unix:/run/rollway/rollway.sock   or an absolute path   -> unix socket
@@ -22,4 +22,4 @@ struct Endpoint {
   std::string str() const;  // "unix:/path" or "127.0.0.1:7070"
 };
 
-}  // namespace rollway::api
+}  // namespace rollway::net

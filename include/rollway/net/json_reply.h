@@ -5,7 +5,7 @@
 #include "rollway/common/result.h"
 #include "rollway/http/message.h"
 
-namespace rollway::api {
+namespace rollway::net {
 
 // HTTP status for an error code: InvalidArgument 400, Unauthenticated 401, NotFound 404,
 // Conflict 409, Unavailable 503, Timeout 504, everything else 500.
@@ -22,4 +22,4 @@ http::Response errorReply(const Error& error);
 // line and raw body when the body is not the JSON above).
 Error errorFromReply(const http::Response& response);
 
-}  // namespace rollway::api
+}  // namespace rollway::net

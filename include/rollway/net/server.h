@@ -8,12 +8,12 @@
 #include <optional>
 #include <string>
 
-#include "rollway/api/endpoint.h"
+#include "rollway/net/endpoint.h"
 #include "rollway/common/log.h"
 #include "rollway/common/result.h"
 #include "rollway/http/message.h"
 
-namespace rollway::api {
+namespace rollway::net {
 
 // Sends the response for one request. Call it exactly once, from any thread, now or
 // later (long-polling); calls after the first, or after the server stopped, are ignored.
@@ -21,9 +21,10 @@ using Responder = std::function<void(http::Response)>;
 using Handler = std::function<void(http::Request, Responder)>;
 
 struct ServerOptions {
-  std::string unixPath;               // required; created with mode 0600 (parent dir 0700 if created)
+  std::string unixPath;               // created with mode 0600 (parent dir 0700 if created); may be empty when tcp is set
   std::optional<Endpoint> tcp;        // optional TCP listener
   std::string token;                  // bearer token required on TCP (never on the unix socket)
+  bool openTcp = false;               // TCP without a token: only for read-only endpoints (metrics)
   size_t maxHeaderBytes = 64 * 1024;  // 431 beyond
   size_t maxBodyBytes = 8 * 1024 * 1024;  // 413 beyond
   std::chrono::milliseconds idleTimeout{60'000};
@@ -54,4 +55,4 @@ class Server {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace rollway::api
+}  // namespace rollway::net

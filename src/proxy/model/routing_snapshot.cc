@@ -10,4 +10,12 @@ const char* endpointStateName(EndpointState state) {
   return "unknown";
 }
 
+const char* splitModeName(SplitMode mode) {
+  switch (mode) {
+    case SplitMode::kEndpoints: return "endpoints";
+    case SplitMode::kWeights: return "weights";
+  }
+  return "unknown";
+}
+
 }  // namespace rollway::proxy

@@ -1,8 +1,8 @@
-#include "rollway/api/endpoint.h"
+#include "rollway/net/endpoint.h"
 
 #include <gtest/gtest.h>
 
-namespace rollway::api {
+namespace rollway::net {
 namespace {
 
 TEST(EndpointTest, UnixForms) {
@@ -63,4 +63,4 @@ TEST(EndpointTest, BadInputs) {
 }
 
 }  // namespace
-}  // namespace rollway::api
+}  // namespace rollway::net

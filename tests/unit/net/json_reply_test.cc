@@ -1,8 +1,8 @@
-#include "rollway/api/json_reply.h"
+#include "rollway/net/json_reply.h"
 
 #include <gtest/gtest.h>
 
-namespace rollway::api {
+namespace rollway::net {
 namespace {
 
 TEST(JsonReplyTest, StatusForCodes) {
@@ -63,4 +63,4 @@ TEST(JsonReplyTest, NonJsonFallsBackToStatusLine) {
 }
 
 }  // namespace
-}  // namespace rollway::api
+}  // namespace rollway::net

@@ -15,7 +15,7 @@
 
 #include "rollway/http/response_parser.h"
 
-namespace rollway::api::test {
+namespace rollway::net::test {
 
 // A plain blocking client socket for tests that need byte-level control (keep-alive,
 // pipelining, oversized heads). Every wait is bounded.
@@ -132,4 +132,4 @@ class RawConnection {
   bool eof_ = false;
 };
 
-}  // namespace rollway::api::test
+}  // namespace rollway::net::test

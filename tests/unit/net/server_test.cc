@@ -1,4 +1,4 @@
-#include "rollway/api/server.h"
+#include "rollway/net/server.h"
 
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -14,11 +14,11 @@
 #include <thread>
 #include <vector>
 
-#include "unit/api/raw_connection.h"
-#include "rollway/api/client.h"
-#include "rollway/api/json_reply.h"
+#include "unit/net/raw_connection.h"
+#include "rollway/net/client.h"
+#include "rollway/net/json_reply.h"
 
-namespace rollway::api {
+namespace rollway::net {
 namespace {
 
 using namespace std::chrono_literals;
@@ -406,4 +406,4 @@ TEST_F(ServerTest, HeadRequestGetsNoBody) {
 }
 
 }  // namespace
-}  // namespace rollway::api
+}  // namespace rollway::net

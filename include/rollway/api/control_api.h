@@ -1,0 +1,65 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "rollway/net/server.h"
+#include "rollway/common/clock.h"
+#include "rollway/common/log.h"
+#include "rollway/common/result.h"
+#include "rollway/spec/service_spec.h"
+#include "rollway/store/store.h"
+
+namespace rollway::api {
+
+// The control API's resources, in Kubernetes' style:
+//   GET    /v1/version
+//   POST   /v1/apply?filename=F[&dryRun=true]   body: YAML/JSON, one or more documents
+//   POST   /v1/validate?filename=F              body: YAML/JSON
+//   GET    /v1/services
+//   POST   /v1/services                         create one; 409 when it exists
+//   GET    /v1/services/{name}
+//   PUT    /v1/services/{name}                  create or replace one
+//   DELETE /v1/services/{name}
+//   GET    /v1/services/{name}/revisions
+//   GET    /v1/events[?service=S&after=ID&limit=N]
+// Errors: JSON (json_reply.h) with 400 (invalid spec, with field errors), 404, 405,
+// 409 (conflict), 500. Runs on the API server's thread; it is the store's only caller
+// until the reconcile loop arrives (then store access moves to the reconcile thread).
+class ControlApi {
+ public:
+  ControlApi(store::Store& store, const Clock& clock, Logger logger);
+
+  void handle(http::Request request, net::Responder respond);
+
+  // Parses, validates and applies documents as one unit: all or nothing. Also refuses
+  // (kConflict) a service whose listen address and hosts overlap another stored service.
+  Result<std::vector<store::ApplyOutcome>> apply(std::string_view text, std::string_view file,
+                                                 bool dryRun = false);
+
+ private:
+  http::Response route(const http::Request& request);
+  http::Response getServices();
+  http::Response getService(const std::string& name);
+  http::Response putService(const std::string& name, const http::Request& request);
+  http::Response createService(const http::Request& request);
+  http::Response deleteService(const std::string& name);
+  http::Response getRevisions(const std::string& name);
+  http::Response getEvents(const http::Request& request);
+  http::Response postApply(const http::Request& request);
+  http::Response postValidate(const http::Request& request);
+
+  Result<void> checkListenConflicts(const std::vector<spec::ServiceSpec>& specs);
+  Result<std::vector<store::ApplyOutcome>> applySpecs(const std::vector<spec::ServiceSpec>& specs,
+                                                      bool dryRun);
+  Result<nlohmann::json> serviceJson(const store::ServiceRecord& record, bool full);
+
+  store::Store& store_;
+  const Clock& clock_;
+  Logger logger_;
+};
+
+}  // namespace rollway::api

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "rollway/net/client.h"
+#include "rollway/common/result.h"
+
+namespace rollway::cli {
+
+enum class OutputFormat { kTable, kJson, kYaml };
+
+// What every client verb shares: where the daemon is, how to authenticate, how to print.
+struct Context {
+  std::string server;     // --server / ROLLWAY_SERVER; empty = the default socket
+  std::string tokenFile;  // --token-file / ROLLWAY_TOKEN_FILE (TCP only)
+  std::string output = "table";
+
+  Result<OutputFormat> format() const;
+  Result<net::Client> client() const;
+  // Calls the daemon and returns the JSON body of a 2xx reply; an Error otherwise.
+  Result<nlohmann::json> call(std::string_view method, std::string_view target, std::string_view body = "",
+                              std::string_view contentType = "application/json") const;
+};
+
+// Prints an error the way every verb does: "error: <message>" and the field lines.
+int reportError(const Error& error);
+
+// Prints JSON or YAML (for -o json|yaml).
+void printStructured(const nlohmann::json& value, OutputFormat format);
+
+// URL-encodes a query parameter value.
+std::string urlEncode(std::string_view text);
+
+// "12s", "5m", "3h", "2d" since `unixMs`.
+std::string age(int64_t unixMs);
+
+}  // namespace rollway::cli

@@ -1,0 +1,199 @@
+// `rollway serve`: the control-plane daemon.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+#include "paths.h"
+#include "rollway/api/control_api.h"
+#include "rollway/net/server.h"
+#include "rollway/common/clock.h"
+#include "rollway/common/log.h"
+#include "rollway/common/version.h"
+#include "rollway/store/store.h"
+#include "verbs.h"
+
+namespace rollway::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ServeOptions {
+  std::string dataDir;
+  std::string socket;
+  std::string api;
+  std::string tokenFile;
+  std::vector<std::string> files;
+  std::string logLevel = "info";
+};
+
+Result<void> makeDir(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return fail(ErrorCode::kIo, "cannot create directory {}: {}", dir, ec.message());
+  ::chmod(dir.c_str(), 0700);
+  return {};
+}
+
+// One daemon per data directory: an flock held for the daemon's lifetime.
+Result<int> lockDataDir(const std::string& dir) {
+  std::string path = dir + "/rollway.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return fail(ErrorCode::kIo, "cannot open {}: {}", path, std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    std::string pid;
+    std::ifstream(path) >> pid;
+    ::close(fd);
+    return fail(ErrorCode::kConflict, "another rollway serve (pid {}) is already using {}; stop it first",
+                pid.empty() ? "?" : pid, dir);
+  }
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::write(fd, pid.data(), pid.size()) < 0) {
+    ::close(fd);
+    return fail(ErrorCode::kIo, "cannot write {}: {}", path, std::strerror(errno));
+  }
+  return fd;
+}
+
+// Reads the bearer token, creating the file with a fresh random token when absent.
+Result<std::string> loadOrCreateToken(const std::string& path) {
+  std::ifstream in(path);
+  if (in) {
+    std::string token;
+    std::getline(in, token);
+    if (token.size() < 16) return fail(ErrorCode::kInvalidArgument, "token in {} is shorter than 16 characters", path);
+    return token;
+  }
+  std::ifstream urandom("/dev/urandom", std::ios::binary);
+  unsigned char bytes[24];
+  if (!urandom.read(reinterpret_cast<char*>(bytes), sizeof bytes)) {
+    return fail(ErrorCode::kIo, "cannot read /dev/urandom to make a token");
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string token;
+  for (unsigned char b : bytes) {
+    token += kHex[b >> 4];
+    token += kHex[b & 15];
+  }
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return fail(ErrorCode::kIo, "cannot create token file {}: {}", path, std::strerror(errno));
+  std::string line = token + "\n";
+  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  ::close(fd);
+  if (!ok) return fail(ErrorCode::kIo, "cannot write token file {}", path);
+  return token;
+}
+
+Result<std::string> readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(ErrorCode::kIo, "cannot read {}: {}", path, std::strerror(errno));
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+int runServe(ServeOptions opts) {
+  bool explicitDataDir = !opts.dataDir.empty();
+  if (!explicitDataDir) opts.dataDir = defaultDataDir();
+  opts.dataDir = fs::absolute(opts.dataDir).lexically_normal().string();
+  if (opts.socket.empty()) opts.socket = explicitDataDir ? opts.dataDir + "/rollway.sock" : defaultSocketPath();
+  opts.socket = fs::absolute(opts.socket).lexically_normal().string();
+
+  auto logger = makeLogger("serve", opts.logLevel);
+  if (!logger) return reportError(logger.error());
+  if (auto ok = makeDir(opts.dataDir); !ok) return reportError(ok.error());
+  auto lock = lockDataDir(opts.dataDir);
+  if (!lock) return reportError(lock.error());
+
+  SystemClock clock;
+  auto store = store::Store::open(opts.dataDir + "/state.db", clock);
+  if (!store) return reportError(store.error());
+  api::ControlApi control(**store, clock, *logger);
+
+  net::ServerOptions serverOptions;
+  serverOptions.unixPath = opts.socket;
+  serverOptions.logger = *logger;
+  if (!opts.api.empty()) {
+    auto endpoint = net::Endpoint::parse(opts.api);
+    if (!endpoint || endpoint->kind != net::Endpoint::Kind::kTcp) {
+      return reportError(Error{ErrorCode::kInvalidArgument,
+                               "--api " + opts.api + ": expected HOST:PORT such as 127.0.0.1:7070", {}});
+    }
+    serverOptions.tcp = *endpoint;
+    if (opts.tokenFile.empty()) opts.tokenFile = opts.dataDir + "/api-token";
+    auto token = loadOrCreateToken(opts.tokenFile);
+    if (!token) return reportError(token.error());
+    serverOptions.token = *token;
+  }
+
+  // Apply start-up files before serving, so a bad file stops the daemon from starting.
+  for (const auto& file : opts.files) {
+    auto text = readFile(file);
+    if (!text) return reportError(text.error());
+    auto outcomes = control.apply(*text, file);
+    if (!outcomes) return reportError(outcomes.error());
+    for (const auto& o : *outcomes) {
+      (*logger)->info("{}: service/{} {} (revision {})", file, o.name, store::applyActionName(o.action), o.revision);
+    }
+  }
+
+  // Signals are taken synchronously on this thread; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  auto server = net::Server::start(serverOptions, [&control](http::Request request, net::Responder respond) {
+    control.handle(std::move(request), std::move(respond));
+  });
+  if (!server) return reportError(server.error());
+
+  (*logger)->info("rollway {} serving; data in {}; API on unix:{}{}", versionString(), opts.dataDir, opts.socket,
+                  serverOptions.tcp ? fmt::format(" and {}:{} (token in {})", serverOptions.tcp->host,
+                                                  (*server)->tcpPort(), opts.tokenFile)
+                                    : std::string());
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      (*logger)->info("SIGHUP: nothing to reload yet");
+      continue;
+    }
+    (*logger)->info("{}: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    break;
+  }
+  (*server)->stop();
+  ::close(*lock);
+  (*logger)->info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+void addServe(CLI::App& app, int& exitCode) {
+  auto opts = std::make_shared<ServeOptions>();
+  auto* cmd = app.add_subcommand("serve", "Run the control-plane daemon (API, store; later: proxy, instances, rollouts)");
+  cmd->add_option("--data-dir", opts->dataDir,
+                  "Keep everything of this daemon under DIR: store, socket, logs, proxy state "
+                  "(default: /var/lib/rollway for root, else $XDG_STATE_HOME/rollway; the socket then goes "
+                  "to /run/rollway or $XDG_RUNTIME_DIR/rollway)");
+  cmd->add_option("--socket", opts->socket, "Control socket path (default: DIR/rollway.sock with --data-dir)");
+  cmd->add_option("--api", opts->api, "Also serve the API on TCP HOST:PORT, with a bearer token");
+  cmd->add_option("--api-token-file", opts->tokenFile,
+                  "Token file for --api (created with a random token if missing; default DIR/api-token)");
+  cmd->add_option("-f,--filename", opts->files, "Apply these spec files at start");
+  cmd->add_option("--log-level", opts->logLevel, "trace, debug, info, warn, error or off")->capture_default_str();
+  cmd->callback([opts, &exitCode] { exitCode = runServe(*opts); });
+}
+
+}  // namespace rollway::cli

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "context.h"
+
+namespace rollway::cli {
+
+// One file per verb. Each registers its subcommand on `app`; the callback stores the
+// verb's exit code in `exitCode`.
+void addServe(CLI::App& app, int& exitCode);
+void addApply(CLI::App& app, Context& ctx, int& exitCode);
+void addValidate(CLI::App& app, int& exitCode);
+void addGet(CLI::App& app, Context& ctx, int& exitCode);
+void addDescribe(CLI::App& app, Context& ctx, int& exitCode);
+void addDelete(CLI::App& app, Context& ctx, int& exitCode);
+void addEvents(CLI::App& app, Context& ctx, int& exitCode);
+void addVersion(CLI::App& app, Context& ctx, int& exitCode);
+
+// Shared by `events` and `describe`: prints the newest `limit` events (of one service).
+int printEvents(const Context& ctx, const std::string& service, int limit, OutputFormat format);
+
+}  // namespace rollway::cli

@@ -1,0 +1,829 @@
+#include "client_connection.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+
+#include "rollway/http/message.h"
+#include "rollway/http/status.h"
+#include "split.h"
+#include "worker.h"
+
+namespace rollway::proxy {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr size_t kReadChunk = 16 * 1024;
+
+bool isHopByHop(std::string_view name) {
+  using http::equalsIgnoreCase;
+  switch (name.size()) {
+    case 2: return equalsIgnoreCase(name, "te");
+    case 7: return equalsIgnoreCase(name, "trailer") || equalsIgnoreCase(name, "upgrade");
+    case 10: return equalsIgnoreCase(name, "connection") || equalsIgnoreCase(name, "keep-alive");
+    case 16: return equalsIgnoreCase(name, "proxy-connection");
+    case 17: return equalsIgnoreCase(name, "transfer-encoding");
+    default: return false;
+  }
+}
+
+// Header names listed in a Connection header are hop-by-hop too (RFC 9110 §7.6.1).
+bool listedInConnection(std::string_view connection, std::string_view name) {
+  size_t i = 0;
+  while (i < connection.size()) {
+    size_t j = connection.find(',', i);
+    if (j == std::string_view::npos) j = connection.size();
+    std::string_view token = connection.substr(i, j - i);
+    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+    if (http::equalsIgnoreCase(token, name)) return true;
+    i = j + 1;
+  }
+  return false;
+}
+
+bool isIdempotent(int method) {
+  switch (method) {
+    case HTTP_GET:
+    case HTTP_HEAD:
+    case HTTP_OPTIONS:
+    case HTTP_PUT:
+    case HTTP_DELETE:
+    case HTTP_TRACE: return true;
+    default: return false;
+  }
+}
+
+void appendHex(std::string& out, size_t n) {
+  char buf[20];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, n, 16);
+  (void)ec;
+  out.append(buf, p);
+}
+
+void appendStatusLine(std::string& out, int status) {
+  char buf[8];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, status);
+  (void)ec;
+  out.append("HTTP/1.1 ");
+  out.append(buf, p);
+  out.push_back(' ');
+  out.append(http::statusReason(status));
+  out.append("\r\n");
+}
+
+}  // namespace
+
+void ClientConnection::Sink::onBody(const char* data, size_t length) {
+  if (chunked) {
+    appendHex(*out, length);
+    out->append("\r\n");
+    out->append(data, length);
+    out->append("\r\n");
+  } else {
+    out->append(data, length);
+  }
+}
+
+ClientConnection::ClientConnection(Worker& worker, asio::ip::tcp::socket socket, std::string listener)
+    : worker_(worker),
+      socket_(std::move(socket)),
+      listener_(std::move(listener)),
+      parser_(http::StreamParser::Kind::kRequest, worker.config().maxHeaderBytes),
+      responseParser_(http::StreamParser::Kind::kResponse, worker.config().maxHeaderBytes) {
+  asio::error_code ec;
+  auto remote = socket_.remote_endpoint(ec);
+  if (!ec) clientIp_ = remote.address().to_string();
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  in_.resize(kReadChunk);
+  requestSink_.out = &out_;
+  responseSink_.out = &resp_;
+  worker_.add(this);
+}
+
+ClientConnection::~ClientConnection() { worker_.remove(this); }
+
+void ClientConnection::start() {
+  asio::co_spawn(worker_.io(), [self = shared_from_this()]() { return self->run(); }, asio::detached);
+}
+
+void ClientConnection::setDeadline(std::chrono::milliseconds d) { deadline_ = Clock::now() + d; }
+
+void ClientConnection::checkDeadline(Clock::time_point now) {
+  if (now < deadline_) return;
+  deadline_ = Clock::time_point::max();
+  timedOut_ = true;
+  asio::error_code ec;
+  if (phase_ == Phase::kHold) {
+    if (hold_) hold_->cancel();
+    return;
+  }
+  if (current_ != nullptr) current_->socket.cancel(ec);
+  socket_.cancel(ec);
+}
+
+void ClientConnection::wakeHold() {
+  if (phase_ == Phase::kHold && hold_) hold_->cancel();
+}
+
+void ClientConnection::stopGracefully() {
+  stopping_ = true;
+  if (phase_ == Phase::kIdle) {
+    asio::error_code ec;
+    socket_.cancel(ec);
+  }
+}
+
+void ClientConnection::compactInput() {
+  if (inBegin_ == 0) return;
+  std::memmove(in_.data(), in_.data() + inBegin_, inEnd_ - inBegin_);
+  inEnd_ -= inBegin_;
+  inBegin_ = 0;
+}
+
+bool ClientConnection::ensureInputSpace() {
+  if (in_.size() - inEnd_ >= 1024) return true;
+  if (!parser_.inMessage()) compactInput();
+  if (in_.size() - inEnd_ >= 1024) return true;
+  size_t limit = worker_.config().maxHeaderBytes + kReadChunk;
+  if (in_.size() >= limit) return false;
+  in_.resize(std::min(limit, in_.size() * 2));
+  return true;
+}
+
+void ClientConnection::ensureUpstreamSpace() {
+  if (upBegin_ == upEnd_) upBegin_ = upEnd_ = 0;
+  if (up_.size() - upEnd_ >= 1024) return;
+  if (!responseParser_.inMessage() && upBegin_ > 0) {
+    std::memmove(up_.data(), up_.data() + upBegin_, upEnd_ - upBegin_);
+    upEnd_ -= upBegin_;
+    upBegin_ = 0;
+  }
+  if (up_.size() - upEnd_ < 1024) up_.resize(std::max<size_t>(kReadChunk, up_.size() * 2));
+}
+
+std::string_view ClientConnection::header(std::string_view name) const {
+  for (const auto& h : parser_.head().headers) {
+    if (h.name.length == name.size() && http::equalsIgnoreCase(h.name.in(in_.data()), name)) return h.value.in(in_.data());
+  }
+  return {};
+}
+
+std::string_view ClientConnection::cookie(std::string_view name) const {
+  for (const auto& h : parser_.head().headers) {
+    if (!http::equalsIgnoreCase(h.name.in(in_.data()), "cookie")) continue;
+    std::string_view all = h.value.in(in_.data());
+    size_t i = 0;
+    while (i < all.size()) {
+      while (i < all.size() && (all[i] == ' ' || all[i] == ';')) ++i;
+      size_t eq = all.find('=', i);
+      size_t end = all.find(';', i);
+      if (end == std::string_view::npos) end = all.size();
+      if (eq != std::string_view::npos && eq < end && all.substr(i, eq - i) == name) return all.substr(eq + 1, end - eq - 1);
+      i = end + 1;
+    }
+  }
+  return {};
+}
+
+asio::awaitable<void> ClientConnection::run() {
+  auto self = shared_from_this();
+  while (co_await readRequestHead()) {
+    if (!co_await handleRequest()) break;
+    if (stopping_ || worker_.stopping()) break;
+  }
+  phase_ = Phase::kDone;
+  asio::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  socket_.close(ec);
+}
+
+// Reads until a whole request head is parsed. false: the connection is over (closed,
+// timed out or malformed; the error answer has been sent).
+asio::awaitable<bool> ClientConnection::readRequestHead() {
+  timedOut_ = false;
+  phase_ = inBegin_ < inEnd_ ? Phase::kHead : Phase::kIdle;
+  setDeadline(phase_ == Phase::kIdle ? worker_.config().idleTimeout : worker_.config().headerTimeout);
+  if (!parser_.inMessage()) compactInput();
+  http::StreamParser::Step step{http::StreamParser::Event::kNeedMore, 0};
+  if (inBegin_ < inEnd_) {
+    step = parser_.execute(in_.data(), inBegin_, inEnd_, nullptr);
+    inBegin_ += step.consumed;
+  }
+  while (step.event == http::StreamParser::Event::kNeedMore) {
+    if (stopping_ || worker_.stopping()) {
+      if (!parser_.inMessage()) co_return false;
+    }
+    if (!ensureInputSpace()) {
+      co_await respondError(431, "request line and headers too large", true);
+      co_return false;
+    }
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(in_.data() + inEnd_, in_.size() - inEnd_), kNoThrow);
+    if (ec || n == 0) {
+      if (timedOut_ && parser_.inMessage()) co_await respondError(408, "request head not received in time", true);
+      co_return false;
+    }
+    if (phase_ == Phase::kIdle) {
+      phase_ = Phase::kHead;
+      setDeadline(worker_.config().headerTimeout);
+    }
+    inEnd_ += n;
+    step = parser_.execute(in_.data(), inBegin_, inEnd_, nullptr);
+    inBegin_ += step.consumed;
+  }
+  if (step.event == http::StreamParser::Event::kError) {
+    co_await respondError(parser_.error().status, parser_.error().reason, true);
+    co_return false;
+  }
+  co_return true;  // kHead
+}
+
+asio::awaitable<bool> ClientConnection::respondError(int status, std::string_view reason, bool close) {
+  std::string body = std::to_string(status) + " " + http::statusReason(status) + ": " + std::string(reason) + "\n";
+  resp_.clear();
+  appendStatusLine(resp_, status);
+  resp_.append("Content-Type: text/plain; charset=utf-8\r\nContent-Length: ");
+  resp_.append(std::to_string(body.size()));
+  resp_.append(close ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n");
+  resp_.append(body);
+  phase_ = Phase::kResponse;
+  setDeadline(worker_.config().bodyTimeout);
+  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(resp_), kNoThrow);
+  resp_.clear();
+  co_return !ec && !close;
+}
+
+void ClientConnection::buildUpstreamHead() {
+  const auto& h = parser_.head();
+  const char* b = in_.data();
+  out_.clear();
+  out_.append(llhttp_method_name(static_cast<llhttp_method_t>(h.method)));
+  out_.push_back(' ');
+  out_.append(h.target.in(b));
+  out_.append(" HTTP/1.1\r\n");
+  std::string_view connection = header("connection");
+  std::string_view forwardedFor;
+  for (const auto& hd : h.headers) {
+    std::string_view name = hd.name.in(b);
+    if (isHopByHop(name)) continue;
+    if (name.size() == 15 && http::equalsIgnoreCase(name, "x-forwarded-for")) {
+      forwardedFor = hd.value.in(b);
+      continue;
+    }
+    if (name.size() == 17 && http::equalsIgnoreCase(name, "x-forwarded-proto")) continue;
+    if (!connection.empty() && listedInConnection(connection, name)) continue;
+    out_.append(name);
+    out_.append(": ");
+    out_.append(hd.value.in(b));
+    out_.append("\r\n");
+  }
+  out_.append("X-Forwarded-For: ");
+  if (!forwardedFor.empty()) {
+    out_.append(forwardedFor);
+    out_.append(", ");
+  }
+  out_.append(clientIp_);
+  out_.append("\r\nX-Forwarded-Proto: http\r\n");
+  if (h.chunked) out_.append("Transfer-Encoding: chunked\r\n");
+  if (h.upgrade) {
+    out_.append("Connection: upgrade\r\nUpgrade: ");
+    out_.append(header("upgrade"));
+    out_.append("\r\n");
+  }
+  out_.append("\r\n");
+}
+
+ClientConnection::Target ClientConnection::route(const RouteTable& table, const std::vector<std::string>& tried,
+                                                 int64_t failedRevision) {
+  Target t;
+  int listener = table.findListener(listener_);
+  t.service = table.findService(listener, header("host"));
+  if (t.service < 0) return t;
+  const auto& service = table.services()[static_cast<size_t>(t.service)];
+  const ServiceRoute& sr = *service.route;
+  auto wasTried = [&](uint32_t id) {
+    return std::find(tried.begin(), tried.end(), table.endpoints()[id].address) != tried.end();
+  };
+  const std::vector<uint32_t>* pool = &service.ready;
+  if (sr.split == SplitMode::kWeights) {
+    bool forced = false;
+    for (const auto& m : sr.routes) {
+      std::string_view v = m.header.empty() ? cookie(m.cookie) : header(m.header);
+      if (!v.empty() && v == m.value) forced = true;
+    }
+    std::string_view key;
+    if (!sr.stickyHeader.empty()) key = header(sr.stickyHeader);
+    if (key.empty() && !sr.stickyCookie.empty()) key = cookie(sr.stickyCookie);
+    uint32_t bucket = key.empty() ? static_cast<uint32_t>(worker_.random() % 10000) : stickyBucket(key);
+    int r = pickWeightedRevision(sr, bucket, forced);
+    // A retry after a canary failure goes to a stable revision when one can serve.
+    if (r >= 0 && sr.revisions[static_cast<size_t>(r)].canary && sr.revisions[static_cast<size_t>(r)].revision == failedRevision) {
+      for (size_t i = 0; i < sr.revisions.size(); ++i) {
+        if (!sr.revisions[i].canary && !service.revisions[i].ready.empty()) r = static_cast<int>(i);
+      }
+    }
+    if (r >= 0) {
+      t.revision = r;
+      pool = &service.revisions[static_cast<size_t>(r)].ready;
+    }
+  }
+  t.counters = &worker_.revisionCounters(t.service, std::max(0, t.revision));
+  // P2C over the candidates not tried yet: two random picks, the one with fewer
+  // outstanding requests on this worker wins.
+  uint32_t candidates[64];
+  size_t n = 0;
+  for (uint32_t id : *pool) {
+    if (!wasTried(id) && n < 64) candidates[n++] = id;
+  }
+  if (n == 0 && !tried.empty()) {
+    // Everything of the chosen pool failed: any other ready endpoint of the service.
+    for (uint32_t id : service.ready) {
+      if (!wasTried(id) && n < 64) candidates[n++] = id;
+    }
+  }
+  if (n == 0) return t;
+  uint32_t a = candidates[worker_.random() % n];
+  if (n > 1) {
+    uint32_t b = candidates[worker_.random() % n];
+    if (worker_.endpoint(b).outstanding() < worker_.endpoint(a).outstanding()) a = b;
+  }
+  t.endpoint = static_cast<int>(a);
+  t.revision = table.endpoints()[a].revision;
+  t.counters = &worker_.revisionCounters(t.service, t.revision);
+  return t;
+}
+
+void ClientConnection::finishRequest(int status, const Target& target) {
+  RevisionCounters& c = target.counters != nullptr ? *target.counters : worker_.unroutedCounters();
+  c.byClass[static_cast<size_t>(std::clamp(status / 100, 0, 5))].add();
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count();
+  c.recordLatency(static_cast<uint64_t>(std::max<int64_t>(0, micros)));
+}
+
+asio::awaitable<std::unique_ptr<UpstreamConnection>> ClientConnection::connect(EndpointRuntime& endpoint) {
+  if (auto pooled = endpoint.takeIdle()) co_return pooled;
+  auto up = std::make_unique<UpstreamConnection>(worker_.io(), endpoint);
+  phase_ = Phase::kConnect;
+  timedOut_ = false;
+  setDeadline(worker_.config().connectTimeout);
+  current_ = up.get();
+  auto [ec] = co_await up->socket.async_connect(endpoint.target(), kNoThrow);
+  current_ = nullptr;
+  if (ec) co_return nullptr;
+  asio::error_code ignored;
+  up->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+  co_return up;
+}
+
+asio::awaitable<bool> ClientConnection::handleRequest() {
+  const auto& h = parser_.head();
+  started_ = Clock::now();
+  requestKeepAlive_ = h.keepAlive;
+  isHead_ = h.method == HTTP_HEAD;
+  idempotent_ = isIdempotent(h.method);
+  sentContinue_ = false;
+  closeAfter_ = false;
+  buildUpstreamHead();
+
+  // Whatever of the body is already here goes into out_ now; if that completes the
+  // request, it can be replayed on another endpoint.
+  requestSink_.chunked = h.chunked;
+  requestComplete_ = false;
+  if (!h.chunked && !h.hasContentLength && !h.upgrade) {
+    // No body: llhttp completes the message right after the head.
+  }
+  {
+    auto step = parser_.execute(in_.data(), inBegin_, inEnd_, &requestSink_);
+    inBegin_ += step.consumed;
+    if (step.event == http::StreamParser::Event::kError) {
+      co_await respondError(parser_.error().status, parser_.error().reason, true);
+      co_return false;
+    }
+    if (step.event == http::StreamParser::Event::kComplete || step.event == http::StreamParser::Event::kUpgrade) {
+      requestComplete_ = true;
+      if (h.chunked) out_.append("0\r\n\r\n");
+    }
+  }
+
+  worker_.requestBegin();
+  struct Active {
+    Worker& w;
+    ~Active() { w.requestEnd(); }
+  } active{worker_};
+
+  std::vector<std::string> tried;  // endpoint addresses that failed this request
+  int64_t failedRevision = -1;
+  bool held = false;
+  Target target;
+  int lastStatus = 502;
+  bool timedOutUpstream = false;
+  for (int attempt = 0; attempt < worker_.config().maxAttempts; ++attempt) {
+    if (attempt > 0 && (!requestComplete_ || !worker_.retryAllowed())) break;
+    // Route with the worker's current table (ids and indices are only valid for it,
+    // until the next co_await).
+    table_ = worker_.table();
+    target = route(*table_, tried, failedRevision);
+    if (target.service < 0) {
+      finishRequest(404, target);
+      co_return co_await respondError(404, "no service is configured for this listener and Host", !requestComplete_);
+    }
+    // Hold: no ready endpoint at all — wait for one (a new table) up to holdTimeout.
+    if (target.endpoint < 0 && tried.empty()) {
+      const ServiceRoute& sr = *table_->services()[static_cast<size_t>(target.service)].route;
+      auto holdUntil = started_ + std::chrono::milliseconds(sr.holdTimeoutMs);
+      if (!held) {
+        held = true;
+        target.counters->held.add();
+      }
+      while (target.endpoint < 0 && target.service >= 0 && Clock::now() < holdUntil) {
+        if (!hold_) hold_ = std::make_unique<asio::steady_timer>(worker_.io());
+        phase_ = Phase::kHold;
+        timedOut_ = false;
+        deadline_ = holdUntil;
+        hold_->expires_at(holdUntil);
+        co_await hold_->async_wait(kNoThrow);
+        table_ = worker_.table();
+        target = route(*table_, tried, failedRevision);
+      }
+      if (target.service < 0) {
+        finishRequest(404, target);
+        co_return co_await respondError(404, "no service is configured for this listener and Host", !requestComplete_);
+      }
+    }
+    if (target.endpoint < 0) break;
+    EndpointRuntime& endpoint = worker_.endpoint(static_cast<uint32_t>(target.endpoint));
+    RevisionCounters& counters = *target.counters;
+    int64_t revisionNumber = table_->services()[static_cast<size_t>(target.service)]
+                                 .revisions[static_cast<size_t>(target.revision)].number;
+    if (attempt > 0) {
+      counters.retries.add();
+      worker_.retryBegin();
+    }
+    struct RetryScope {
+      Worker& w;
+      bool on;
+      ~RetryScope() {
+        if (on) w.retryEnd();
+      }
+    } retryScope{worker_, attempt > 0};
+
+    endpoint.begin();
+    counters.inFlight.add();
+    struct EndScope {
+      EndpointRuntime& e;
+      RevisionCounters& c;
+      ~EndScope() {
+        e.end();
+        c.inFlight.sub();
+      }
+    } endScope{endpoint, counters};
+    endpoint.requests.add();
+
+    auto up = co_await connect(endpoint);
+    if (!up) {
+      endpoint.errors.add();
+      counters.upstreamErrors.add();
+      tried.push_back(endpoint.address());
+      failedRevision = revisionNumber;
+      timedOutUpstream = timedOut_;
+      lastStatus = timedOut_ ? 504 : 502;
+      timedOut_ = false;
+      continue;
+    }
+    bool retryable = false;
+    int status = 0;
+    bool ok = co_await exchange(up, retryable, status);
+    if (ok) {
+      finishRequest(status, target);
+      co_return !closeAfter_ && requestKeepAlive_ && !stopping_ && socket_.is_open();
+    }
+    endpoint.errors.add();
+    counters.upstreamErrors.add();
+    tried.push_back(endpoint.address());
+    failedRevision = revisionNumber;
+    lastStatus = status != 0 ? status : (timedOut_ ? 504 : 502);
+    timedOutUpstream = timedOut_;
+    if (!retryable) {
+      // Something already reached the client, or the request cannot be replayed.
+      finishRequest(lastStatus, target);
+      if (!resp_.empty() || !socket_.is_open()) co_return false;
+      co_return co_await respondError(lastStatus, timedOutUpstream ? "upstream timed out" : "upstream failed", true);
+    }
+    timedOut_ = false;
+  }
+  finishRequest(target.endpoint < 0 && tried.empty() ? 503 : lastStatus, target);
+  if (target.endpoint < 0 && tried.empty()) {
+    co_return co_await respondError(503, "no ready endpoint for this service", !requestComplete_);
+  }
+  co_return co_await respondError(lastStatus, timedOutUpstream ? "upstream timed out" : "no upstream could answer",
+                                  !requestComplete_);
+}
+
+// Sends the request on `up` and relays the answer. true: a response went to the client
+// and `up` went back to its pool or was closed. false: failed; `retryable` says whether
+// another endpoint may be tried (nothing reached the client and the request can be
+// replayed); `status` is the upstream's 502/503 when that is why.
+asio::awaitable<bool> ClientConnection::exchange(std::unique_ptr<UpstreamConnection>& upPtr, bool& retryable,
+                                                 int& status) {
+  UpstreamConnection& up = *upPtr;
+  const auto& h = parser_.head();
+  bool reused = up.requests > 0;
+  current_ = &up;
+  struct Clear {
+    UpstreamConnection*& c;
+    ~Clear() { c = nullptr; }
+  } clear{current_};
+  upBegin_ = upEnd_ = 0;
+  responseParser_.reset();
+  if (isHead_) responseParser_.expectNoBody();
+
+  phase_ = Phase::kUpstream;
+  timedOut_ = false;
+  setDeadline(worker_.config().bodyTimeout);
+  auto [wec, wn] = co_await asio::async_write(up.socket, asio::buffer(out_), kNoThrow);
+  if (wec) {
+    retryable = requestComplete_ && !timedOut_;
+    co_return false;
+  }
+  ++up.requests;
+
+  bool anyByte = false;
+  if (!requestComplete_) {
+    if (h.expectContinue && !sentContinue_) {
+      // The client waits for 100 Continue before sending the body: ask the upstream.
+      if (!co_await readResponseHead(up, anyByte)) {
+        retryable = false;
+        co_return false;
+      }
+      if (responseParser_.head().status == 100) {
+        sentContinue_ = true;
+        std::string cont = "HTTP/1.1 100 Continue\r\n\r\n";
+        auto [cec, cn] = co_await asio::async_write(socket_, asio::buffer(cont), kNoThrow);
+        if (cec) co_return false;
+      } else {
+        // A final answer without the body (417, 401, 413…): relay it, then close the
+        // client connection, whose unread body we will not parse.
+        closeAfter_ = true;
+        bool reusable = false;
+        bool sent = co_await forwardResponse(up, reusable);
+        status = responseParser_.head().status;
+        asio::error_code ec;
+        up.socket.close(ec);
+        co_return sent;
+      }
+    }
+    if (!co_await pumpRequestBody(up)) {
+      retryable = false;
+      co_return false;
+    }
+  }
+  for (;;) {
+    if (!co_await readResponseHead(up, anyByte)) {
+      // Nothing at all came back: the classic stale keep-alive race, or a crash.
+      retryable = !anyByte && requestComplete_ && (reused || idempotent_ || !timedOut_) && !timedOut_;
+      if (timedOut_ && !anyByte) retryable = false;
+      asio::error_code ec;
+      up.socket.close(ec);
+      co_return false;
+    }
+    int st = responseParser_.head().status;
+    if (st >= 100 && st < 200 && st != 101) {
+      // Interim responses: 100 only when the client asked for it; others are dropped.
+      if (st == 100 && h.expectContinue && !sentContinue_) {
+        sentContinue_ = true;
+        std::string cont = "HTTP/1.1 100 Continue\r\n\r\n";
+        auto [cec, cn] = co_await asio::async_write(socket_, asio::buffer(cont), kNoThrow);
+        if (cec) co_return false;
+      }
+      continue;
+    }
+    if ((st == 502 || st == 503) && idempotent_ && requestComplete_ && worker_.retryAllowed()) {
+      status = st;
+      retryable = true;
+      asio::error_code ec;
+      up.socket.close(ec);
+      co_return false;
+    }
+    break;
+  }
+  if (responseParser_.head().status == 101 && h.upgrade) {
+    co_await tunnel(up);
+    closeAfter_ = true;
+    co_return true;
+  }
+  if (h.upgrade) {
+    // The upstream declined the upgrade: the client connection goes on as HTTP.
+    parser_.resumeAfterUpgrade();
+  }
+  bool reusable = false;
+  bool sent = co_await forwardResponse(up, reusable);
+  status = responseParser_.head().status;
+  if (!sent) co_return true;  // the client went away; nothing to retry
+  if (reusable && !worker_.stopping()) {
+    current_ = nullptr;
+    up.endpoint->giveBack(std::move(upPtr), worker_.config().maxIdlePerEndpoint);
+  } else {
+    asio::error_code ec;
+    up.socket.close(ec);
+  }
+  co_return true;
+}
+
+// Reads from the upstream until a response head is parsed. anyByte: something arrived.
+asio::awaitable<bool> ClientConnection::readResponseHead(UpstreamConnection& up, bool& anyByte) {
+  phase_ = Phase::kResponse;
+  timedOut_ = false;
+  setDeadline(worker_.config().responseTimeout);
+  for (;;) {
+    if (upBegin_ < upEnd_) {
+      auto step = responseParser_.execute(up_.data(), upBegin_, upEnd_, nullptr);
+      upBegin_ += step.consumed;
+      if (step.event == http::StreamParser::Event::kHead) co_return true;
+      if (step.event == http::StreamParser::Event::kError) co_return false;
+      if (step.event == http::StreamParser::Event::kComplete) continue;  // end of an interim 1xx
+    }
+    ensureUpstreamSpace();
+    auto [ec, n] = co_await up.socket.async_read_some(asio::buffer(up_.data() + upEnd_, up_.size() - upEnd_), kNoThrow);
+    if (ec || n == 0) co_return false;
+    anyByte = true;
+    upEnd_ += n;
+  }
+}
+
+// Streams the rest of the request body from the client to the upstream.
+asio::awaitable<bool> ClientConnection::pumpRequestBody(UpstreamConnection& up) {
+  setDeadline(worker_.config().bodyTimeout);
+  for (;;) {
+    if (!ensureInputSpace()) co_return false;
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(in_.data() + inEnd_, in_.size() - inEnd_), kNoThrow);
+    if (ec || n == 0) co_return false;
+    inEnd_ += n;
+    out_.clear();
+    auto step = parser_.execute(in_.data(), inBegin_, inEnd_, &requestSink_);
+    inBegin_ += step.consumed;
+    if (step.event == http::StreamParser::Event::kError) co_return false;
+    bool done = step.event == http::StreamParser::Event::kComplete || step.event == http::StreamParser::Event::kUpgrade;
+    if (done && parser_.head().chunked) out_.append("0\r\n\r\n");
+    if (!parser_.inMessage() || done) compactInput();
+    if (!out_.empty()) {
+      auto [wec, wn] = co_await asio::async_write(up.socket, asio::buffer(out_), kNoThrow);
+      if (wec) co_return false;
+    }
+    setDeadline(worker_.config().bodyTimeout);
+    if (done) {
+      requestComplete_ = true;
+      out_.clear();
+      co_return true;
+    }
+  }
+}
+
+void ClientConnection::buildResponseHead(bool& chunkOut) {
+  const auto& h = responseParser_.head();
+  const char* b = up_.data();
+  resp_.clear();
+  appendStatusLine(resp_, h.status);
+  std::string_view connection;
+  for (const auto& hd : h.headers) {
+    if (http::equalsIgnoreCase(hd.name.in(b), "connection")) connection = hd.value.in(b);
+  }
+  bool bodyless = isHead_ || h.status == 204 || h.status == 304 || (h.status >= 100 && h.status < 200);
+  bool clientHttp11 = parser_.head().versionMinor >= 1;
+  chunkOut = false;
+  if (!bodyless && !h.hasContentLength) {
+    // Chunked or close-delimited from the upstream: chunked to an HTTP/1.1 client (so its
+    // connection stays usable), raw + close to an HTTP/1.0 client.
+    if (clientHttp11) {
+      chunkOut = true;
+    } else {
+      closeAfter_ = true;
+    }
+  }
+  for (const auto& hd : h.headers) {
+    std::string_view name = hd.name.in(b);
+    if (isHopByHop(name)) continue;
+    if (!connection.empty() && listedInConnection(connection, name)) continue;
+    resp_.append(name);
+    resp_.append(": ");
+    resp_.append(hd.value.in(b));
+    resp_.append("\r\n");
+  }
+  if (chunkOut) resp_.append("Transfer-Encoding: chunked\r\n");
+  if (closeAfter_ || stopping_ || worker_.stopping() || !requestKeepAlive_) {
+    closeAfter_ = true;
+    resp_.append("Connection: close\r\n");
+  } else if (!clientHttp11) {
+    resp_.append("Connection: keep-alive\r\n");
+  }
+  resp_.append("\r\n");
+}
+
+// Relays the response (head parsed) to the client, streaming the body.
+// reusable: the upstream connection may go back to the pool.
+asio::awaitable<bool> ClientConnection::forwardResponse(UpstreamConnection& up, bool& reusable) {
+  bool chunkOut = false;
+  buildResponseHead(chunkOut);
+  bool upstreamKeepAlive = responseParser_.head().keepAlive;
+  responseSink_.chunked = chunkOut;
+  phase_ = Phase::kResponse;
+  setDeadline(worker_.config().bodyTimeout);
+  for (;;) {
+    http::StreamParser::Step step{http::StreamParser::Event::kNeedMore, 0};
+    bool eof = false;
+    if (upBegin_ < upEnd_) {
+      step = responseParser_.execute(up_.data(), upBegin_, upEnd_, &responseSink_);
+      upBegin_ += step.consumed;
+    } else if (responseParser_.inMessage()) {
+      ensureUpstreamSpace();
+      auto [ec, n] = co_await up.socket.async_read_some(asio::buffer(up_.data() + upEnd_, up_.size() - upEnd_), kNoThrow);
+      if (ec || n == 0) {
+        if (timedOut_) co_return false;
+        eof = true;
+        step = responseParser_.finish();
+        upstreamKeepAlive = false;
+      } else {
+        upEnd_ += n;
+        setDeadline(worker_.config().bodyTimeout);
+        continue;
+      }
+    } else {
+      step.event = http::StreamParser::Event::kComplete;
+    }
+    bool done = step.event == http::StreamParser::Event::kComplete;
+    if (step.event == http::StreamParser::Event::kError || (eof && !done)) {
+      // The upstream broke off mid-body: the client cannot get a whole answer now;
+      // close so that it sees a truncated message rather than a wrong one.
+      if (!resp_.empty()) co_await asio::async_write(socket_, asio::buffer(resp_), kNoThrow);
+      reusable = false;
+      closeAfter_ = true;
+      co_return false;
+    }
+    if (done && chunkOut) resp_.append("0\r\n\r\n");
+    if (!resp_.empty()) {
+      auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(resp_), kNoThrow);
+      resp_.clear();
+      if (ec) {
+        reusable = false;
+        co_return false;
+      }
+    }
+    if (done) {
+      reusable = upstreamKeepAlive && upBegin_ == upEnd_;
+      co_return true;
+    }
+    if (step.event == http::StreamParser::Event::kNeedMore) upBegin_ = upEnd_;
+  }
+}
+
+// 101 Switching Protocols: relay the head, then copy bytes both ways until both sides
+// are done.
+asio::awaitable<void> ClientConnection::tunnel(UpstreamConnection& up) {
+  using namespace asio::experimental::awaitable_operators;
+  bool chunkOut = false;
+  const auto& h = responseParser_.head();
+  resp_.clear();
+  appendStatusLine(resp_, 101);
+  const char* b = up_.data();
+  for (const auto& hd : h.headers) {
+    resp_.append(hd.name.in(b));
+    resp_.append(": ");
+    resp_.append(hd.value.in(b));
+    resp_.append("\r\n");
+  }
+  resp_.append("\r\n");
+  (void)chunkOut;
+  // Bytes already read past the 101 head belong to the new protocol.
+  resp_.append(up_.data() + upBegin_, upEnd_ - upBegin_);
+  upBegin_ = upEnd_ = 0;
+  phase_ = Phase::kTunnel;
+  deadline_ = Clock::time_point::max();
+  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(resp_), kNoThrow);
+  resp_.clear();
+  if (ec) co_return;
+  std::string pending(in_.data() + inBegin_, inEnd_ - inBegin_);
+  inBegin_ = inEnd_ = 0;
+  if (!pending.empty()) {
+    auto [pec, pn] = co_await asio::async_write(up.socket, asio::buffer(pending), kNoThrow);
+    if (pec) co_return;
+  }
+  auto copy = [](asio::ip::tcp::socket& from, asio::ip::tcp::socket& to) -> asio::awaitable<void> {
+    std::vector<char> buf(kReadChunk);
+    for (;;) {
+      auto [rec, rn] = co_await from.async_read_some(asio::buffer(buf), kNoThrow);
+      if (rec || rn == 0) break;
+      auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buf.data(), rn), kNoThrow);
+      if (wec) break;
+    }
+    asio::error_code ignored;
+    to.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  };
+  co_await (copy(socket_, up.socket) && copy(up.socket, socket_));
+  asio::error_code ignored;
+  up.socket.close(ignored);
+}
+
+}  // namespace rollway::proxy

@@ -1,0 +1,68 @@
+#include "rollway/proxy/snapshot_json.h"
+
+#include <gtest/gtest.h>
+
+namespace rollway::proxy {
+namespace {
+
+RoutingSnapshot sample() {
+  RoutingSnapshot s;
+  s.version = 7;
+  ServiceRoute web;
+  web.name = "web";
+  web.hosts = {"web.local"};
+  web.split = SplitMode::kWeights;
+  web.stickyHeader = "X-User-Id";
+  web.stickyCookie = "session";
+  web.routes = {{"X-Canary", "", "always"}};
+  web.revisions.push_back({1, 90, false, {{"web-1-a", "127.0.0.1:9001", EndpointState::kReady}}});
+  web.revisions.push_back({2, 10, true, {{"web-2-b", "127.0.0.1:9002", EndpointState::kDraining}}});
+  ServiceRoute api;
+  api.name = "api";
+  api.hosts = {"api.local"};
+  api.revisions.push_back({4, 0, false, {{"api-4-c", "127.0.0.1:9003", EndpointState::kReady}}});
+  s.listeners.push_back({"127.0.0.1:8080", {web, api}});
+  return s;
+}
+
+TEST(SnapshotJson, RoundTrip) {
+  auto s = sample();
+  auto back = snapshotFromJson(toJson(s));
+  ASSERT_TRUE(back) << back.error().str();
+  EXPECT_EQ(*back, s);
+}
+
+std::string errorsOf(const nlohmann::json& j) {
+  auto r = snapshotFromJson(j);
+  return r ? std::string("accepted") : r.error().str();
+}
+
+TEST(SnapshotJson, RejectsWithFieldPaths) {
+  auto j = toJson(sample());
+  auto bad = j;
+  bad["listeners"][0]["services"][0]["revisions"][0]["weight"] = 95;
+  EXPECT_NE(errorsOf(bad).find("listeners[0].services[0].revisions: weights add up to 105"), std::string::npos)
+      << errorsOf(bad);
+  bad = j;
+  bad["listeners"][0]["services"][0]["revisions"][0]["endpoints"][0]["address"] = "127.0.0.1:0";
+  EXPECT_NE(errorsOf(bad).find("listeners[0].services[0].revisions[0].endpoints[0].address"), std::string::npos);
+  bad = j;
+  bad["listeners"][0]["services"][1]["hosts"] = {"WEB.local"};
+  EXPECT_NE(errorsOf(bad).find("already served"), std::string::npos) << errorsOf(bad);
+  bad = j;
+  bad["format"] = 9;
+  EXPECT_NE(errorsOf(bad).find("unsupported snapshot format 9"), std::string::npos);
+  bad = j;
+  bad["listeners"][0]["services"][0]["revisions"][0]["canary"] = true;
+  EXPECT_NE(errorsOf(bad).find("at most one revision"), std::string::npos);
+  bad = j;
+  bad["listeners"][0]["servces"] = 1;
+  EXPECT_NE(errorsOf(bad).find("listeners[0].servces: unknown field"), std::string::npos) << errorsOf(bad);
+  EXPECT_NE(errorsOf(nlohmann::json::array()).find("must be a JSON object"), std::string::npos);
+  bad = j;
+  bad["listeners"][0]["services"][0]["revisions"][1]["endpoints"][0]["state"] = "gone";
+  EXPECT_NE(errorsOf(bad).find("must be ready or draining"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rollway::proxy
