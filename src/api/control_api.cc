@@ -214,6 +214,19 @@ Result<std::vector<store::ApplyOutcome>> ControlApi::apply(std::string_view text
   return applySpecs(*specs, dryRun);
 }
 
+Result<std::vector<store::ApplyOutcome>> ControlApi::apply(const std::vector<spec::ServiceSpec>& specs, bool dryRun) {
+  // Re-validate: the caller may have changed the specs after parsing.
+  std::vector<FieldError> errors;
+  for (const auto& s : specs) {
+    auto more = spec::validate(s, "");
+    errors.insert(errors.end(), more.begin(), more.end());
+  }
+  if (!errors.empty()) {
+    return fail(Error{ErrorCode::kInvalidArgument, std::to_string(errors.size()) + " error(s) in the spec", errors});
+  }
+  return applySpecs(specs, dryRun);
+}
+
 http::Response ControlApi::postApply(const http::Request& request) {
   std::string file = request.queryParam("filename");
   if (file.empty()) file = "request body";

@@ -1,11 +1,6 @@
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <iostream>
-#include <iterator>
-#include <fstream>
 
-#include "rollway/spec/parser.h"
+#include "spec_files.h"
 #include "rollway/spec/serialize.h"
 #include "verbs.h"
 
@@ -18,40 +13,18 @@ struct ApplyOptions {
   bool dryRun = false;
 };
 
-Result<std::string> readInput(const std::string& file) {
-  std::string text;
-  if (file == "-") {
-    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    return text;
-  }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return fail(ErrorCode::kIo, "cannot read {}: {}", file, std::strerror(errno));
-  text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  return text;
-}
-
 int runApply(const ApplyOptions& opts, const Context& ctx) {
   // Validate locally first: errors name the user's file, and relative working
   // directories are resolved against the file's directory before the daemon sees them.
+  auto specs = loadSpecFiles(opts.files);
+  if (!specs) return reportError(specs.error());
   std::string batch;
-  std::string names;
-  for (const auto& file : opts.files) {
-    auto text = readInput(file);
-    if (!text) return reportError(text.error());
-    auto specs = spec::parseServices(*text, file == "-" ? "<stdin>" : file);
-    if (!specs) return reportError(specs.error());
-    std::filesystem::path base = file == "-" ? std::filesystem::current_path()
-                                             : std::filesystem::absolute(file).parent_path();
-    for (auto& s : *specs) {
-      std::filesystem::path wd = s.tmpl.workingDir.empty() ? base : base / s.tmpl.workingDir;
-      s.tmpl.workingDir = wd.lexically_normal().string();
-      if (s.tmpl.workingDir.size() > 1 && s.tmpl.workingDir.back() == '/') s.tmpl.workingDir.pop_back();
-      if (!batch.empty()) batch += "\n---\n";
-      batch += spec::toJson(s).dump();
-    }
-    if (!names.empty()) names += ",";
-    names += file;
+  for (const auto& s : *specs) {
+    if (!batch.empty()) batch += "\n---\n";
+    batch += spec::toJson(s).dump();
   }
+  std::string names;
+  for (const auto& file : opts.files) names += (names.empty() ? "" : ",") + file;
   std::string target = "/v1/apply?filename=" + urlEncode(names);
   if (opts.dryRun) target += "&dryRun=true";
   auto reply = ctx.call("POST", target, batch, "application/yaml");

@@ -13,6 +13,7 @@
 #include <iterator>
 
 #include "paths.h"
+#include "spec_files.h"
 #include "rollway/api/control_api.h"
 #include "rollway/net/server.h"
 #include "rollway/common/clock.h"
@@ -93,12 +94,6 @@ Result<std::string> loadOrCreateToken(const std::string& path) {
   return token;
 }
 
-Result<std::string> readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(ErrorCode::kIo, "cannot read {}: {}", path, std::strerror(errno));
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 int runServe(ServeOptions opts) {
   bool explicitDataDir = !opts.dataDir.empty();
   if (!explicitDataDir) opts.dataDir = defaultDataDir();
@@ -134,13 +129,13 @@ int runServe(ServeOptions opts) {
   }
 
   // Apply start-up files before serving, so a bad file stops the daemon from starting.
-  for (const auto& file : opts.files) {
-    auto text = readFile(file);
-    if (!text) return reportError(text.error());
-    auto outcomes = control.apply(*text, file);
+  if (!opts.files.empty()) {
+    auto specs = loadSpecFiles(opts.files);
+    if (!specs) return reportError(specs.error());
+    auto outcomes = control.apply(*specs);
     if (!outcomes) return reportError(outcomes.error());
     for (const auto& o : *outcomes) {
-      (*logger)->info("{}: service/{} {} (revision {})", file, o.name, store::applyActionName(o.action), o.revision);
+      (*logger)->info("service/{} {} (revision {})", o.name, store::applyActionName(o.action), o.revision);
     }
   }
 

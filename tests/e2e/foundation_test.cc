@@ -93,6 +93,16 @@ TEST(Foundation, ApplyGetSurvivesRestart) {
   }
 }
 
+// `make run` applies the example at start; applying the same file again changes nothing.
+TEST(Foundation, ServeFileThenApplyIsUnchanged) {
+  TempDir tmp;
+  Daemon daemon(tmp / "data", {"-f", helloSpec()});
+  ASSERT_TRUE(daemon.waitReady()) << daemon.log();
+  auto again = run(daemon.cli({"apply", "-f", helloSpec()}));
+  ASSERT_EQ(again.exitCode, 0) << again.err;
+  EXPECT_NE(again.out.find("service/hello unchanged"), std::string::npos) << again.out;
+}
+
 TEST(Foundation, SigkillLosesNoCommittedApply) {
   TempDir tmp;
   std::string data = tmp / "data";

@@ -39,6 +39,8 @@ class ControlApi {
   // (kConflict) a service whose listen address and hosts overlap another stored service.
   Result<std::vector<store::ApplyOutcome>> apply(std::string_view text, std::string_view file,
                                                  bool dryRun = false);
+  // The same for specs already parsed and validated (e.g. `serve -f`).
+  Result<std::vector<store::ApplyOutcome>> apply(const std::vector<spec::ServiceSpec>& specs, bool dryRun = false);
 
  private:
   http::Response route(const http::Request& request);
