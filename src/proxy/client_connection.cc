@@ -332,19 +332,21 @@ ClientConnection::Target ClientConnection::route(const RouteTable& table, const 
     }
   }
   t.counters = &worker_.revisionCounters(t.service, std::max(0, t.revision));
-  // P2C over the candidates not tried yet: two random picks, the one with fewer
-  // outstanding requests on this worker wins.
+  // P2C over the candidates not tried yet and not ejected: two random picks, the one
+  // with fewer outstanding requests on this worker wins. When every candidate is
+  // ejected, ejection is ignored (better a likely failure than a certain 503).
   uint32_t candidates[64];
   size_t n = 0;
-  for (uint32_t id : *pool) {
-    if (!wasTried(id) && n < 64) candidates[n++] = id;
-  }
-  if (n == 0 && !tried.empty()) {
-    // Everything of the chosen pool failed: any other ready endpoint of the service.
-    for (uint32_t id : service.ready) {
-      if (!wasTried(id) && n < 64) candidates[n++] = id;
+  auto now = Clock::now();
+  auto collect = [&](const std::vector<uint32_t>& ids, bool skipEjected) {
+    for (uint32_t id : ids) {
+      if (n < 64 && !wasTried(id) && !(skipEjected && worker_.endpoint(id).ejected(now))) candidates[n++] = id;
     }
-  }
+  };
+  collect(*pool, true);
+  if (n == 0) collect(service.ready, true);  // the chosen revision cannot serve: any other
+  if (n == 0) collect(*pool, false);
+  if (n == 0) collect(service.ready, false);
   if (n == 0) return t;
   uint32_t a = candidates[worker_.random() % n];
   if (n > 1) {
@@ -421,8 +423,11 @@ asio::awaitable<bool> ClientConnection::handleRequest() {
   Target target;
   int lastStatus = 502;
   bool timedOutUpstream = false;
+  bool lastFailureSafe = false;  // the last attempt failed before anything was sent
   for (int attempt = 0; attempt < worker_.config().maxAttempts; ++attempt) {
-    if (attempt > 0 && (!requestComplete_ || !worker_.retryAllowed())) break;
+    // A retry after a refused connection costs the upstreams nothing: it is not held
+    // to the retry budget. Other retries are.
+    if (attempt > 0 && (!requestComplete_ || (!lastFailureSafe && !worker_.retryAllowed()))) break;
     // Route with the worker's current table (ids and indices are only valid for it,
     // until the next co_await).
     table_ = worker_.table();
@@ -486,7 +491,9 @@ asio::awaitable<bool> ClientConnection::handleRequest() {
     auto up = co_await connect(endpoint);
     if (!up) {
       endpoint.errors.add();
+      endpoint.recordFailure(Clock::now());
       counters.upstreamErrors.add();
+      lastFailureSafe = !timedOut_;
       tried.push_back(endpoint.address());
       failedRevision = revisionNumber;
       timedOutUpstream = timedOut_;
@@ -498,15 +505,22 @@ asio::awaitable<bool> ClientConnection::handleRequest() {
     int status = 0;
     bool ok = co_await exchange(up, retryable, status);
     if (ok) {
+      endpoint.recordSuccess();
       finishRequest(status, target);
       co_return !closeAfter_ && requestKeepAlive_ && !stopping_ && socket_.is_open();
     }
     endpoint.errors.add();
+    if (status == 0) endpoint.recordFailure(Clock::now());  // reset or timeout, not a 502/503 answer
     counters.upstreamErrors.add();
     tried.push_back(endpoint.address());
     failedRevision = revisionNumber;
     lastStatus = status != 0 ? status : (timedOut_ ? 504 : 502);
     timedOutUpstream = timedOut_;
+    // The connection died with no answer (the instance crashed or closed a kept-alive
+    // connection): the request never ran to an answer and the retry goes elsewhere,
+    // so it is not held to the budget. Retries of 502/503 answers and of timeouts are
+    // (those are the overload signals a budget exists for; timeouts are not retried).
+    lastFailureSafe = status == 0 && !timedOutUpstream;
     if (!retryable) {
       // Something already reached the client, or the request cannot be replayed.
       finishRequest(lastStatus, target);
@@ -732,50 +746,51 @@ asio::awaitable<bool> ClientConnection::forwardResponse(UpstreamConnection& up, 
   phase_ = Phase::kResponse;
   setDeadline(worker_.config().bodyTimeout);
   for (;;) {
-    http::StreamParser::Step step{http::StreamParser::Event::kNeedMore, 0};
+    // Parse what is buffered, even nothing: a bodyless message completes without input.
+    auto step = responseParser_.execute(up_.data(), upBegin_, upEnd_, &responseSink_);
+    upBegin_ += step.consumed;
     bool eof = false;
-    if (upBegin_ < upEnd_) {
-      step = responseParser_.execute(up_.data(), upBegin_, upEnd_, &responseSink_);
-      upBegin_ += step.consumed;
-    } else if (responseParser_.inMessage()) {
+    if (step.event == http::StreamParser::Event::kNeedMore) {
+      if (!resp_.empty()) {
+        auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(resp_), kNoThrow);
+        resp_.clear();
+        if (ec) {
+          reusable = false;
+          co_return false;
+        }
+      }
       ensureUpstreamSpace();
       auto [ec, n] = co_await up.socket.async_read_some(asio::buffer(up_.data() + upEnd_, up_.size() - upEnd_), kNoThrow);
-      if (ec || n == 0) {
-        if (timedOut_) co_return false;
-        eof = true;
-        step = responseParser_.finish();
-        upstreamKeepAlive = false;
-      } else {
+      if (!ec && n > 0) {
         upEnd_ += n;
         setDeadline(worker_.config().bodyTimeout);
         continue;
       }
-    } else {
-      step.event = http::StreamParser::Event::kComplete;
+      if (timedOut_) co_return false;
+      eof = true;
+      step = responseParser_.finish();  // a close-delimited body ends here
+      upstreamKeepAlive = false;
     }
     bool done = step.event == http::StreamParser::Event::kComplete;
-    if (step.event == http::StreamParser::Event::kError || (eof && !done)) {
-      // The upstream broke off mid-body: the client cannot get a whole answer now;
-      // close so that it sees a truncated message rather than a wrong one.
+    if (!done) {
+      // The upstream broke off mid-body (or sent garbage): the client cannot get a
+      // whole answer now; close so that it sees a truncated message, not a wrong one.
+      (void)eof;
       if (!resp_.empty()) co_await asio::async_write(socket_, asio::buffer(resp_), kNoThrow);
+      resp_.clear();
       reusable = false;
       closeAfter_ = true;
       co_return false;
     }
-    if (done && chunkOut) resp_.append("0\r\n\r\n");
-    if (!resp_.empty()) {
-      auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(resp_), kNoThrow);
-      resp_.clear();
-      if (ec) {
-        reusable = false;
-        co_return false;
-      }
+    if (chunkOut) resp_.append("0\r\n\r\n");
+    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(resp_), kNoThrow);
+    resp_.clear();
+    if (ec) {
+      reusable = false;
+      co_return false;
     }
-    if (done) {
-      reusable = upstreamKeepAlive && upBegin_ == upEnd_;
-      co_return true;
-    }
-    if (step.event == http::StreamParser::Event::kNeedMore) upBegin_ = upEnd_;
+    reusable = upstreamKeepAlive && upBegin_ == upEnd_;
+    co_return true;
   }
 }
 

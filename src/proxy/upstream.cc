@@ -39,6 +39,13 @@ void EndpointRuntime::watchIdle(UpstreamConnection* connection) {
   });
 }
 
+void EndpointRuntime::recordFailure(std::chrono::steady_clock::time_point now) {
+  ++consecutiveFailures_;
+  auto backoff = std::chrono::milliseconds(250) * (1 << std::min(consecutiveFailures_ - 1, 6));
+  ejectedUntil_ = now + std::min<std::chrono::milliseconds>(backoff, std::chrono::seconds(10));
+  closeIdle();
+}
+
 void EndpointRuntime::closeIdle() {
   for (auto& c : idle_) {
     asio::error_code ec;

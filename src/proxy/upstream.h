@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -50,6 +51,13 @@ class EndpointRuntime {
   void closeIdle();
   size_t idleCount() const { return idle_.size(); }
 
+  // Passive health (outlier ejection, per worker): an endpoint that refuses or resets
+  // connections is skipped for a while — 250 ms doubling to 10 s — so that load
+  // balancing does not keep feeding a dead instance until the control plane notices.
+  void recordFailure(std::chrono::steady_clock::time_point now);
+  void recordSuccess() { consecutiveFailures_ = 0; }
+  bool ejected(std::chrono::steady_clock::time_point now) const { return now < ejectedUntil_; }
+
   bool inTable = true;   // present in the current routing table
   bool accepting = true; // ready (not draining, not removed)
   Counter inFlight;      // read by the admin thread
@@ -62,6 +70,8 @@ class EndpointRuntime {
   std::string address_;
   asio::ip::tcp::endpoint target_;
   uint32_t outstanding_ = 0;
+  int consecutiveFailures_ = 0;
+  std::chrono::steady_clock::time_point ejectedUntil_{};
   std::vector<std::unique_ptr<UpstreamConnection>> idle_;
 };
 

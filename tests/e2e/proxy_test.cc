@@ -1,0 +1,308 @@
+// The data plane end to end: `rollway proxy` in front of real demo-app instances.
+#include <signal.h>
+
+#include <iostream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "harness.h"
+#include "http_client.h"
+#include "rollway/net/client.h"
+#include "rollway/proxy/snapshot_json.h"
+
+namespace rollway::e2e {
+namespace {
+
+using proxy::EndpointState;
+using proxy::RoutingSnapshot;
+
+struct Upstream {
+  uint16_t port;
+  std::unique_ptr<Process> process;
+  std::string address() const { return "127.0.0.1:" + std::to_string(port); }
+};
+
+Upstream startUpstream(const TempDir& tmp, const std::string& version, std::vector<std::string> extra = {}) {
+  Upstream u{freePort(), nullptr};
+  std::vector<std::string> argv = {binary("demo-app"), "--port", std::to_string(u.port), "--version", version};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  u.process = std::make_unique<Process>(argv, tmp / ("demo-" + std::to_string(u.port) + ".log"));
+  EXPECT_TRUE(waitForPort(u.port, 10s)) << "demo-app did not start";
+  return u;
+}
+
+// A proxy with an admin socket and a state file under DIR.
+class ProxyProcess {
+ public:
+  ProxyProcess(const TempDir& tmp, std::vector<std::string> extra = {}) : dir_(tmp / "proxy"), port_(freePort()) {
+    std::vector<std::string> argv = {binary("rollway"), "proxy", "--data-dir", dir_, "--log-level", "warn"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    process_ = std::make_unique<Process>(argv, tmp / "proxy.log");
+    EXPECT_TRUE(waitFor([&] { return admin().call("GET", "/healthz").has_value(); }, 10s)) << log();
+  }
+  uint16_t port() const { return port_; }
+  std::string listen() const { return "127.0.0.1:" + std::to_string(port_); }
+  net::Client admin() const { return net::Client(net::Endpoint{net::Endpoint::Kind::kUnix, dir_ + "/proxy.sock", "", 0}); }
+  // Sends a snapshot over the admin socket and waits until the workers serve it.
+  void apply(RoutingSnapshot s) {
+    s.version = ++version_;
+    auto r = admin().call("PUT", "/v1/snapshot", proxy::toJson(s).dump());
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_EQ(r->status, 200) << r->body;
+    if (version_ == 1) {
+      ASSERT_TRUE(waitForPort(port_, 10s)) << log();
+    }
+    std::this_thread::sleep_for(50ms);  // publication to workers is a posted task
+  }
+  Process& process() { return *process_; }
+  std::string log() const { return readFile(dir_ + "/../proxy.log"); }
+
+ private:
+  std::string dir_;
+  uint16_t port_;
+  uint64_t version_ = 0;
+  std::unique_ptr<Process> process_;
+};
+
+proxy::RevisionRoute revision(int64_t number, int weight, bool canary, const std::vector<const Upstream*>& ups) {
+  proxy::RevisionRoute r;
+  r.revision = number;
+  r.weight = weight;
+  r.canary = canary;
+  for (const auto* u : ups) r.endpoints.push_back({"i-" + std::to_string(u->port), u->address(), EndpointState::kReady});
+  return r;
+}
+
+RoutingSnapshot oneService(const std::string& listen, std::vector<proxy::RevisionRoute> revisions,
+                           proxy::SplitMode split = proxy::SplitMode::kEndpoints) {
+  RoutingSnapshot s;
+  proxy::ServiceRoute service;
+  service.name = "web";
+  service.split = split;
+  service.stickyHeader = "X-User-Id";
+  service.stickyCookie = "session";
+  service.routes.push_back({"X-Canary", "", "always"});
+  service.holdTimeoutMs = 5000;
+  service.revisions = std::move(revisions);
+  s.listeners.push_back({listen, {service}});
+  return s;
+}
+
+std::string version(const std::optional<http::Response>& r) {
+  if (!r) return "<none>";
+  const std::string* v = r->header("X-Version");
+  return v ? *v : "<no header>";
+}
+
+TEST(Proxy, KeepAliveBalancesAndRewritesHeaders) {
+  TempDir tmp;
+  auto a = startUpstream(tmp, "a");
+  auto b = startUpstream(tmp, "b");
+  ProxyProcess proxy(tmp);
+  proxy.apply(oneService(proxy.listen(), {revision(1, 100, false, {&a, &b})}));
+
+  HttpConnection c(proxy.port());
+  std::map<std::string, int> seen;
+  for (int i = 0; i < 200; ++i) {
+    auto r = c.request("GET", "/", {{"Connection", "X-Secret"}, {"X-Secret", "1"}, {"X-Forwarded-For", "10.9.8.7"}});
+    ASSERT_TRUE(r) << "request " << i << " failed on the kept-alive connection\n" << proxy.log();
+    ASSERT_EQ(r->status, 200);
+    ++seen[version(r)];
+    if (i == 0) {
+      EXPECT_EQ(r->body.find("X-Secret"), std::string::npos) << "hop-by-hop header leaked:\n" << r->body;
+      EXPECT_NE(r->body.find("X-Forwarded-For: 10.9.8.7, 127.0.0.1"), std::string::npos) << r->body;
+      EXPECT_NE(r->body.find("X-Forwarded-Proto: http"), std::string::npos) << r->body;
+    }
+  }
+  EXPECT_GT(seen["a"], 40);
+  EXPECT_GT(seen["b"], 40);
+}
+
+TEST(Proxy, PipelinedRequestsAnsweredInOrder) {
+  TempDir tmp;
+  auto a = startUpstream(tmp, "a");
+  ProxyProcess proxy(tmp);
+  proxy.apply(oneService(proxy.listen(), {revision(1, 100, false, {&a})}));
+  HttpConnection c(proxy.port());
+  std::string batch;
+  for (int code : {201, 202, 203, 204, 205}) {
+    batch += "GET /status?code=" + std::to_string(code) + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  }
+  batch += "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+  ASSERT_TRUE(c.sendRaw(batch));
+  for (int code : {201, 202, 203, 204, 205}) {
+    auto r = c.readResponse();
+    ASSERT_TRUE(r) << "no answer for " << code << "\n" << proxy.log();
+    EXPECT_EQ(r->status, code);
+  }
+  auto echo = c.readResponse("POST");
+  ASSERT_TRUE(echo);
+  EXPECT_EQ(echo->body, "hello world");
+}
+
+TEST(Proxy, WeightedSplitWithinTwoPercent) {
+  TempDir tmp;
+  auto stable = startUpstream(tmp, "stable");
+  auto canary = startUpstream(tmp, "canary");
+  ProxyProcess proxy(tmp);
+  proxy.apply(oneService(proxy.listen(), {revision(1, 70, false, {&stable}), revision(2, 30, true, {&canary})},
+                         proxy::SplitMode::kWeights));
+  int canaryCount = 0;
+  const int total = 20000;
+  std::vector<std::unique_ptr<HttpConnection>> conns;
+  for (int i = 0; i < 4; ++i) conns.push_back(std::make_unique<HttpConnection>(proxy.port()));
+  for (int i = 0; i < total; ++i) {
+    auto r = conns[static_cast<size_t>(i % 4)]->request("GET", "/healthz");
+    ASSERT_TRUE(r && r->status == 200) << i;
+    canaryCount += version(r) == "canary";
+  }
+  double share = 100.0 * canaryCount / total;
+  EXPECT_NEAR(share, 30.0, 2.0) << canaryCount << " of " << total;
+}
+
+TEST(Proxy, StickyKeysOnlyMoveTowardsTheCanary) {
+  TempDir tmp;
+  auto stable = startUpstream(tmp, "stable");
+  auto canary = startUpstream(tmp, "canary");
+  ProxyProcess proxy(tmp);
+  std::map<int, std::string> side;  // key -> last revision seen
+  std::unique_ptr<HttpConnection> conn;
+  for (int weight : {10, 30, 60}) {
+    proxy.apply(oneService(proxy.listen(),
+                           {revision(1, 100 - weight, false, {&stable}), revision(2, weight, true, {&canary})},
+                           proxy::SplitMode::kWeights));
+    if (!conn) conn = std::make_unique<HttpConnection>(proxy.port());
+    HttpConnection& c = *conn;
+    int onCanary = 0;
+    for (int key = 0; key < 1000; ++key) {
+      std::string id = "user-" + std::to_string(key);
+      auto first = c.request("GET", "/healthz", {{"X-User-Id", id}});
+      auto second = c.request("GET", "/healthz", {{"X-User-Id", id}});
+      ASSERT_TRUE(first && second);
+      ASSERT_EQ(version(first), version(second)) << id << " is not sticky at weight " << weight;
+      if (side.count(key) && side[key] == "canary") {
+        ASSERT_EQ(version(first), "canary") << id << " went back to stable at weight " << weight;
+      }
+      side[key] = version(first);
+      onCanary += version(first) == "canary";
+    }
+    EXPECT_NEAR(onCanary / 10.0, weight, 3.0) << "weight " << weight;
+  }
+  // The cookie works as the key too, and a route match forces the canary.
+  proxy.apply(oneService(proxy.listen(), {revision(1, 100, false, {&stable}), revision(2, 0, true, {&canary})},
+                         proxy::SplitMode::kWeights));
+  HttpConnection& c = *conn;
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(version(c.request("GET", "/", {{"X-Canary", "always"}})), "canary");
+    EXPECT_EQ(version(c.request("GET", "/", {{"Cookie", "a=b; session=user-" + std::to_string(i)}})), "stable");
+  }
+}
+
+TEST(Proxy, HoldsRequestsUntilAnEndpointIsReady) {
+  TempDir tmp;
+  auto a = startUpstream(tmp, "a");
+  ProxyProcess proxy(tmp);
+  proxy.apply(oneService(proxy.listen(), {revision(1, 100, false, {})}));
+  std::optional<http::Response> held;
+  std::thread client([&] { held = httpGet(proxy.port(), "/"); });
+  std::this_thread::sleep_for(800ms);
+  proxy.apply(oneService(proxy.listen(), {revision(1, 100, false, {&a})}));
+  client.join();
+  ASSERT_TRUE(held) << proxy.log();
+  EXPECT_EQ(held->status, 200);
+  auto metrics = proxy.admin().call("GET", "/v1/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("\"held\":1"), std::string::npos) << metrics->body;
+}
+
+TEST(Proxy, ServesTheLastSnapshotAfterARestart) {
+  TempDir tmp;
+  auto a = startUpstream(tmp, "a");
+  uint16_t port = 0;
+  {
+    ProxyProcess proxy(tmp);
+    port = proxy.port();
+    proxy.apply(oneService(proxy.listen(), {revision(1, 100, false, {&a})}));
+    ASSERT_EQ(httpGet(port, "/")->status, 200);
+    proxy.process().signal(SIGTERM);
+    EXPECT_EQ(proxy.process().wait(10s), 0) << proxy.log();
+  }
+  // No control plane, no --routes: the state file is enough.
+  Process again({binary("rollway"), "proxy", "--data-dir", tmp / "proxy", "--log-level", "warn"}, tmp / "proxy2.log");
+  ASSERT_TRUE(waitForPort(port, 10s)) << readFile(tmp / "proxy2.log");
+  auto r = httpGet(port, "/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST(Proxy, DrainingEndpointFinishesInFlightAndGetsNoNewRequests) {
+  TempDir tmp;
+  auto a = startUpstream(tmp, "a");
+  auto b = startUpstream(tmp, "b");
+  ProxyProcess proxy(tmp);
+  auto both = oneService(proxy.listen(), {revision(1, 100, false, {&a, &b})});
+  proxy.apply(both);
+  // A slow request on a; then a goes draining.
+  auto bOnly = both;
+  bOnly.listeners[0].services[0].revisions[0].endpoints[0].state = EndpointState::kDraining;
+  std::optional<http::Response> slow;
+  std::thread t([&] {
+    // Pin to a by trying until the slow request lands there (keys are random): use a
+    // direct snapshot with only a first.
+    slow = httpGet(proxy.port(), "/sleep?ms=1500");
+  });
+  std::this_thread::sleep_for(300ms);
+  proxy.apply(bOnly);
+  auto inflight = proxy.admin().call("GET", "/v1/endpoints");
+  ASSERT_TRUE(inflight);
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(version(httpGet(proxy.port(), "/")), "b");
+  t.join();
+  ASSERT_TRUE(slow);
+  EXPECT_EQ(slow->status, 200);
+  EXPECT_NE(inflight->body.find("\"inFlight\":1"), std::string::npos) << inflight->body;
+}
+
+// Under wrk load: an endpoint goes draining, another is SIGKILLed while others are
+// ready, and the snapshot is swapped 20 times: no client may see an error.
+TEST(Proxy, NoErrorsUnderLoadWhileEndpointsChange) {
+  TempDir tmp;
+  auto a = startUpstream(tmp, "a");
+  auto b = startUpstream(tmp, "b");
+  auto c = startUpstream(tmp, "c");
+  ProxyProcess proxy(tmp);
+  auto all = oneService(proxy.listen(), {revision(1, 100, false, {&a, &b, &c})});
+  proxy.apply(all);
+  WrkResult load;
+  std::thread wrk([&] { load = runWrk(proxy.port(), "/", 64, 8); });
+  std::this_thread::sleep_for(1s);
+  // 1. a drains.
+  auto drained = all;
+  drained.listeners[0].services[0].revisions[0].endpoints[0].state = EndpointState::kDraining;
+  proxy.apply(drained);
+  std::this_thread::sleep_for(1s);
+  // 2. b is killed while c is ready (the snapshot still lists b).
+  b.process->signal(SIGKILL);
+  std::this_thread::sleep_for(1500ms);
+  // 3. 20 swaps between {a, c} and {c}.
+  auto ac = oneService(proxy.listen(), {revision(1, 100, false, {&a, &c})});
+  auto cOnly = oneService(proxy.listen(), {revision(1, 100, false, {&c})});
+  for (int i = 0; i < 20; ++i) {
+    proxy.apply(i % 2 ? ac : cOnly);
+    std::this_thread::sleep_for(100ms);
+  }
+  wrk.join();
+  ASSERT_TRUE(load.ran) << load.output;
+  EXPECT_GT(load.requests, 1000u) << load.output;
+  EXPECT_EQ(load.non2xx, 0u) << load.output;
+  EXPECT_EQ(load.socketErrors, 0u) << load.output;
+  auto metrics = proxy.admin().call("GET", "/v1/metrics");
+  std::cout << "[load] metrics: " << (metrics ? metrics->body.substr(0, 600) : std::string("?")) << "\n";
+  std::cout << "[load] " << load.requests << " requests, " << load.non2xx << " non-2xx, " << load.socketErrors
+            << " socket errors\n";
+}
+
+}  // namespace
+}  // namespace rollway::e2e
