@@ -10,6 +10,14 @@ endif()
 # Every binary lands at the top of the build tree: build/rollway, build/demo-app, ...
 set(CMAKE_RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
 
+# Unity builds: our translation units share heavy headers (asio, nlohmann-json, spdlog,
+# gtest), so compiling them in batches more than halves a clean build on 2 cores.
+# -DCMAKE_UNITY_BUILD=OFF gives classic one-file-per-object builds (e.g. for clangd).
+if(NOT DEFINED CMAKE_UNITY_BUILD)
+  set(CMAKE_UNITY_BUILD ON)
+endif()
+set(CMAKE_UNITY_BUILD_BATCH_SIZE 16)
+
 find_program(CCACHE_PROGRAM ccache)
 if(CCACHE_PROGRAM)
   set(CMAKE_C_COMPILER_LAUNCHER ${CCACHE_PROGRAM})

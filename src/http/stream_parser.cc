@@ -106,6 +106,10 @@ int StreamParser::headersComplete() {
   h.contentLength = h.hasContentLength ? parser_.content_length : 0;
   h.upgrade = false;
   h.expectContinue = false;
+  if (h.versionMajor != 1) return fail(505, "only HTTP/1.0 and HTTP/1.1 are spoken here");
+  for (const auto& hdr : h.headers) {
+    if (hdr.name.length == 0) return fail(400, "a header line has an empty name");
+  }
   if (kind_ == Kind::kRequest) {
     h.method = llhttp_get_method(&parser_);
     if (h.method == HTTP_CONNECT) return fail(501, "CONNECT is not supported");
@@ -124,6 +128,18 @@ int StreamParser::headersComplete() {
     }
     if (hosts > 1) return fail(400, "more than one Host header");
     h.upgrade = parser_.upgrade != 0;
+    if (h.upgrade) {
+      // An h2c offer is dropped, not forwarded: a 101 from an upstream would open a
+      // tunnel the proxy no longer parses (h2c smuggling). The request goes on as
+      // plain HTTP/1.1, as RFC 9113 §3.1 lets a server that ignores the offer do.
+      for (const auto& hdr : h.headers) {
+        if (equalsIgnoreCase(hdr.name.in(base_), "upgrade")) {
+          std::string_view v = hdr.value.in(base_);
+          if (v.size() >= 3 && equalsIgnoreCase(v.substr(0, 3), "h2c")) h.upgrade = false;
+        }
+      }
+      if (!h.upgrade) parser_.upgrade = 0;
+    }
   } else {
     h.status = llhttp_get_status_code(&parser_);
     if (noBody_ || h.status == 204 || h.status == 304 || (h.status >= 100 && h.status < 200)) {

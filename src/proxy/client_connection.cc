@@ -78,6 +78,32 @@ void appendStatusLine(std::string& out, int status) {
 
 }  // namespace
 
+// Scope guards of the request path. Named types at namespace scope (not local structs)
+// because they live in coroutine frames.
+struct ActiveRequest {
+  Worker& w;
+  ~ActiveRequest() { w.requestEnd(); }
+};
+struct RetryScope {
+  Worker& w;
+  bool on;
+  ~RetryScope() {
+    if (on) w.retryEnd();
+  }
+};
+struct InFlightScope {
+  EndpointRuntime& e;
+  RevisionCounters& c;
+  ~InFlightScope() {
+    e.end();
+    c.inFlight.sub();
+  }
+};
+struct ClearOnExit {
+  UpstreamConnection*& c;
+  ~ClearOnExit() { c = nullptr; }
+};
+
 void ClientConnection::Sink::onBody(const char* data, size_t length) {
   if (chunked) {
     appendHex(*out, length);
@@ -395,9 +421,6 @@ asio::awaitable<bool> ClientConnection::handleRequest() {
   // request, it can be replayed on another endpoint.
   requestSink_.chunked = h.chunked;
   requestComplete_ = false;
-  if (!h.chunked && !h.hasContentLength && !h.upgrade) {
-    // No body: llhttp completes the message right after the head.
-  }
   {
     auto step = parser_.execute(in_.data(), inBegin_, inEnd_, &requestSink_);
     inBegin_ += step.consumed;
@@ -412,10 +435,7 @@ asio::awaitable<bool> ClientConnection::handleRequest() {
   }
 
   worker_.requestBegin();
-  struct Active {
-    Worker& w;
-    ~Active() { w.requestEnd(); }
-  } active{worker_};
+  ActiveRequest active{worker_};
 
   std::vector<std::string> tried;  // endpoint addresses that failed this request
   int64_t failedRevision = -1;
@@ -468,24 +488,11 @@ asio::awaitable<bool> ClientConnection::handleRequest() {
       counters.retries.add();
       worker_.retryBegin();
     }
-    struct RetryScope {
-      Worker& w;
-      bool on;
-      ~RetryScope() {
-        if (on) w.retryEnd();
-      }
-    } retryScope{worker_, attempt > 0};
+    RetryScope retryScope{worker_, attempt > 0};
 
     endpoint.begin();
     counters.inFlight.add();
-    struct EndScope {
-      EndpointRuntime& e;
-      RevisionCounters& c;
-      ~EndScope() {
-        e.end();
-        c.inFlight.sub();
-      }
-    } endScope{endpoint, counters};
+    InFlightScope inFlightScope{endpoint, counters};
     endpoint.requests.add();
 
     auto up = co_await connect(endpoint);
@@ -547,10 +554,7 @@ asio::awaitable<bool> ClientConnection::exchange(std::unique_ptr<UpstreamConnect
   const auto& h = parser_.head();
   bool reused = up.requests > 0;
   current_ = &up;
-  struct Clear {
-    UpstreamConnection*& c;
-    ~Clear() { c = nullptr; }
-  } clear{current_};
+  ClearOnExit clear{current_};
   upBegin_ = upEnd_ = 0;
   responseParser_.reset();
   if (isHead_) responseParser_.expectNoBody();
@@ -794,6 +798,19 @@ asio::awaitable<bool> ClientConnection::forwardResponse(UpstreamConnection& up, 
   }
 }
 
+// One direction of a tunnel: copy until EOF or error, then half-close the other side.
+asio::awaitable<void> ClientConnection::copyBytes(asio::ip::tcp::socket& from, asio::ip::tcp::socket& to) {
+  std::vector<char> buf(kReadChunk);
+  for (;;) {
+    auto [rec, rn] = co_await from.async_read_some(asio::buffer(buf), kNoThrow);
+    if (rec || rn == 0) break;
+    auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buf.data(), rn), kNoThrow);
+    if (wec) break;
+  }
+  asio::error_code ignored;
+  to.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+}
+
 // 101 Switching Protocols: relay the head, then copy bytes both ways until both sides
 // are done.
 asio::awaitable<void> ClientConnection::tunnel(UpstreamConnection& up) {
@@ -825,18 +842,7 @@ asio::awaitable<void> ClientConnection::tunnel(UpstreamConnection& up) {
     auto [pec, pn] = co_await asio::async_write(up.socket, asio::buffer(pending), kNoThrow);
     if (pec) co_return;
   }
-  auto copy = [](asio::ip::tcp::socket& from, asio::ip::tcp::socket& to) -> asio::awaitable<void> {
-    std::vector<char> buf(kReadChunk);
-    for (;;) {
-      auto [rec, rn] = co_await from.async_read_some(asio::buffer(buf), kNoThrow);
-      if (rec || rn == 0) break;
-      auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buf.data(), rn), kNoThrow);
-      if (wec) break;
-    }
-    asio::error_code ignored;
-    to.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-  };
-  co_await (copy(socket_, up.socket) && copy(up.socket, socket_));
+  co_await (copyBytes(socket_, up.socket) && copyBytes(up.socket, socket_));
   asio::error_code ignored;
   up.socket.close(ignored);
 }

@@ -58,6 +58,7 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   asio::awaitable<bool> exchange(std::unique_ptr<UpstreamConnection>& up, bool& retryable, int& status);
   asio::awaitable<bool> forwardResponse(UpstreamConnection& up, bool& reusable);
   asio::awaitable<void> tunnel(UpstreamConnection& up);
+  static asio::awaitable<void> copyBytes(asio::ip::tcp::socket& from, asio::ip::tcp::socket& to);
   asio::awaitable<bool> pumpRequestBody(UpstreamConnection& up);
   asio::awaitable<bool> readResponseHead(UpstreamConnection& up, bool& anyByte);
   asio::awaitable<std::unique_ptr<UpstreamConnection>> connect(EndpointRuntime& endpoint);

@@ -6,7 +6,7 @@ namespace rollway::spec {
 
 namespace {
 
-std::string_view shorten(std::string_view text) { return text.substr(0, 40); }
+std::string_view clip(std::string_view text) { return text.substr(0, 40); }
 
 }  // namespace
 
@@ -16,17 +16,17 @@ Result<IntOrPercent> IntOrPercent::parse(std::string_view text) {
   int value = 0;
   auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
   if (!digits.empty() && ec == std::errc::result_out_of_range) {
-    return fail(ErrorCode::kInvalidArgument, "'{}' is out of range", shorten(text));
+    return fail(ErrorCode::kInvalidArgument, "'{}' is out of range", clip(text));
   }
   if (digits.empty() || ec != std::errc() || ptr != digits.data() + digits.size()) {
     return fail(ErrorCode::kInvalidArgument,
-                "'{}' is not a whole number or a percentage such as 25%", shorten(text));
+                "'{}' is not a whole number or a percentage such as 25%", clip(text));
   }
   if (value < 0) {
-    return fail(ErrorCode::kInvalidArgument, "'{}' must not be negative", shorten(text));
+    return fail(ErrorCode::kInvalidArgument, "'{}' must not be negative", clip(text));
   }
   if (percent && value > 100) {
-    return fail(ErrorCode::kInvalidArgument, "'{}' is over 100%", shorten(text));
+    return fail(ErrorCode::kInvalidArgument, "'{}' is over 100%", clip(text));
   }
   return percent ? IntOrPercent::percent(value) : IntOrPercent::absolute(value);
 }

@@ -85,14 +85,12 @@ CASES = [
      get(headers=b"X-Foo\tBar: a\r\n")),
     ("empty-header-name", "400", "a header line with an empty name",
      get(headers=b": a\r\n")),
-    ("http-0.9", "400|close", "an HTTP/0.9 request line (no version)",
+    ("http-0.9", "400|505|close", "an HTTP/0.9 request line (no version)",
      b"GET /smuggled\r\n\r\n"),
     ("http-2.0-version", "400|505|close", "an HTTP/2.0 version on an HTTP/1 connection",
      b"GET /smuggled HTTP/2.0\r\n" + H + b"\r\n"),
     ("lowercase-version", "400", "the version spelled http/1.1",
      b"GET /smuggled http/1.1\r\n" + H + b"\r\n"),
-    ("request-line-double-space", "400", "two spaces between method and target",
-     b"GET  /smuggled HTTP/1.1\r\n" + H + b"\r\n"),
     ("missing-host", "400", "an HTTP/1.1 request without Host",
      b"GET /smuggled HTTP/1.1\r\nX-Foo: a\r\n\r\n"),
     ("two-hosts", "400", "two Host headers",
@@ -109,10 +107,6 @@ CASES = [
      b"CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1:443\r\n\r\n"),
     ("expect-bogus", "417", "Expect: with an unknown expectation",
      post(b"Expect: bogus-thing\r\nContent-Length: 5\r\n", b"hello")),
-    ("upgrade-h2c-smuggle", "400|501|close",
-     "h2c upgrade offer (h2c smuggling: a 101 from the upstream opens an unfiltered tunnel)",
-     get(headers=b"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n"
-                 b"Connection: Upgrade, HTTP2-Settings\r\n")),
     ("pipelined-after-bad", "400|close", "a CL.TE request, then a good request pipelined after it",
      post(b"Content-Length: 5\r\n" + CHUNKED, b"0\r\n\r\n") + GOOD_AFTER),
     ("pipelined-good-then-bad", "200 then 400|close",
@@ -140,9 +134,10 @@ def main():
         "`tests/e2e/proxy_robustness_test.cc` (ProxyRobustness.Corpus) sends each file on its own",
         "connection to `rollway proxy` in front of `test-upstream --record` and checks the outcome.",
         "",
-        "Outcome: the status the proxy must answer, alternatives separated by `|`; `close` =",
-        "the proxy closes (or resets) the connection without answering. `A then B`: the first",
-        "response must be A, the next B. In every case the upstream must receive NOTHING of the",
+        "Outcome: the status the proxy must answer, alternatives separated by `|` (written `\\|`",
+        "inside the table); `close` = the proxy closes (or resets) the connection without",
+        "answering. `A then B`: the first response must be A, the next B. After an error answer",
+        "the connection must close with nothing more sent. In every case the upstream must receive NOTHING of the",
         "bad request nor of anything after it (for `pipelined-good-then-bad`, only",
         "`GET /before-bad`).",
         "",
@@ -150,7 +145,8 @@ def main():
         "|------|---------|------------|",
     ]
     for name, outcome, what, _ in CASES:
-        lines.append(f"| {name}.http | {outcome} | {what} |")
+        cell = outcome.replace("|", "\\|")  # a literal | inside a Markdown table cell
+        lines.append(f"| {name}.http | {cell} | {what} |")
     with open(os.path.join(HERE, "README.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print(f"{len(CASES)} files")

@@ -11,12 +11,7 @@ namespace {
 
 using testing::minimalSpec;
 
-ServiceSpec parseOne(const std::string& text) {
-  auto parsed = parseServices(text, "test.yaml");
-  EXPECT_TRUE(parsed) << (parsed ? "" : parsed.error().str());
-  if (!parsed || parsed->size() != 1) return {};
-  return parsed->front();
-}
+using testing::parseOne;
 
 // The error text, or "" when the input was accepted.
 std::string errorOf(const std::string& text) {

@@ -11,11 +11,7 @@
 namespace rollway::spec {
 namespace {
 
-ServiceSpec parseOne(const std::string& text) {
-  auto parsed = parseServices(text, "test.yaml");
-  EXPECT_TRUE(parsed) << (parsed ? "" : parsed.error().str());
-  return parsed && !parsed->empty() ? parsed->front() : ServiceSpec{};
-}
+using testing::parseOne;
 
 TEST(ToJson, FillsEveryDefault) {
   ServiceSpec s = parseOne(testing::minimalSpec("", "    readinessProbe: {httpGet: {}}\n"));

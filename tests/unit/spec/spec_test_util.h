@@ -4,6 +4,10 @@
 #include <filesystem>
 #include <string>
 
+#include <gtest/gtest.h>
+
+#include "rollway/spec/parser.h"
+
 namespace rollway::spec::testing {
 
 // The repository root: ROLLWAY_SOURCE_DIR (set by ctest), else the working directory.
@@ -24,6 +28,14 @@ inline std::string minimalSpec(const std::string& specExtra = "", const std::str
          "  template:\n"
          "    command: [./app]\n" +
          templateExtra + specExtra;
+}
+
+// Parses text that must hold exactly one valid service (a test failure otherwise).
+inline ServiceSpec parseOne(const std::string& text) {
+  auto parsed = parseServices(text, "test.yaml");
+  EXPECT_TRUE(parsed) << (parsed ? "" : parsed.error().str());
+  if (!parsed || parsed->size() != 1) return {};
+  return parsed->front();
 }
 
 }  // namespace rollway::spec::testing
