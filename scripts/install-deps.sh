@@ -10,7 +10,7 @@ BUILD_PKGS=(
   libsqlite3-dev libexpected-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
-TEST_PKGS=(curl procps wrk)
+TEST_PKGS=(curl procps wrk prometheus)
 BENCH_PKGS=(nginx-light haproxy)
 
 want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")

@@ -10,7 +10,7 @@ void addDelete(CLI::App& app, Context& ctx, int& exitCode) {
   auto* cmd = app.add_subcommand("delete", "Delete services (their revisions go with them; events stay)");
   cmd->add_option("kind", *kind, "service")->required()->check(CLI::IsMember({"service", "services", "svc"}));
   cmd->add_option("names", *names, "Service names")->required();
-  cmd->callback([names, &ctx, &exitCode] {
+  cmd->callback([kind, names, &ctx, &exitCode] {
     exitCode = 0;
     for (const auto& name : *names) {
       auto reply = ctx.call("DELETE", "/v1/services/" + urlEncode(name));

@@ -94,7 +94,7 @@ void addDescribe(CLI::App& app, Context& ctx, int& exitCode) {
   auto* cmd = app.add_subcommand("describe", "Show one service in detail: spec, revisions and recent events");
   cmd->add_option("kind", *kind, "service")->required()->check(CLI::IsMember({"service", "services", "svc"}));
   cmd->add_option("name", *name, "Service name")->required();
-  cmd->callback([name, &ctx, &exitCode] {
+  cmd->callback([kind, name, &ctx, &exitCode] {
     auto format = ctx.format();
     exitCode = format ? describeService(ctx, *name, *format) : reportError(format.error());
   });

@@ -18,6 +18,7 @@
 #include "rollway/net/server.h"
 #include "rollway/common/clock.h"
 #include "rollway/common/log.h"
+#include "rollway/common/signal_waiter.h"
 #include "rollway/common/version.h"
 #include "rollway/store/store.h"
 #include "verbs.h"
@@ -140,13 +141,7 @@ int runServe(ServeOptions opts) {
   }
 
   // Signals are taken synchronously on this thread; block them before any thread starts.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  SignalWaiter signals({SIGINT, SIGTERM, SIGHUP});
 
   auto server = net::Server::start(serverOptions, [&control](http::Request request, net::Responder respond) {
     control.handle(std::move(request), std::move(respond));
@@ -158,8 +153,7 @@ int runServe(ServeOptions opts) {
                                                   (*server)->tcpPort(), opts.tokenFile)
                                     : std::string());
   for (;;) {
-    int sig = 0;
-    if (sigwait(&signals, &sig) != 0) continue;
+    int sig = signals.wait();
     if (sig == SIGHUP) {
       (*logger)->info("SIGHUP: nothing to reload yet");
       continue;

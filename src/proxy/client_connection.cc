@@ -173,7 +173,15 @@ void ClientConnection::compactInput() {
 
 bool ClientConnection::ensureInputSpace() {
   if (in_.size() - inEnd_ >= 1024) return true;
-  if (!parser_.inMessage()) compactInput();
+  if (!parser_.inMessage()) {
+    compactInput();
+  } else if (parser_.headDone() && inBegin_ > headEnd_) {
+    // Streaming a body: the head stays where it is (its header spans are still used),
+    // the body bytes already forwarded are dropped.
+    std::memmove(in_.data() + headEnd_, in_.data() + inBegin_, inEnd_ - inBegin_);
+    inEnd_ -= inBegin_ - headEnd_;
+    inBegin_ = headEnd_;
+  }
   if (in_.size() - inEnd_ >= 1024) return true;
   size_t limit = worker_.config().maxHeaderBytes + kReadChunk;
   if (in_.size() >= limit) return false;
@@ -265,6 +273,7 @@ asio::awaitable<bool> ClientConnection::readRequestHead() {
     co_await respondError(parser_.error().status, parser_.error().reason, true);
     co_return false;
   }
+  headEnd_ = inBegin_;
   co_return true;  // kHead
 }
 
@@ -390,6 +399,62 @@ void ClientConnection::finishRequest(int status, const Target& target) {
   c.byClass[static_cast<size_t>(std::clamp(status / 100, 0, 5))].add();
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count();
   c.recordLatency(static_cast<uint64_t>(std::max<int64_t>(0, micros)));
+  if (std::string* log = worker_.accessLog()) appendAccessLog(*log, status, target, micros);
+}
+
+namespace {
+void appendJsonString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (unsigned char ch : s) {
+    if (ch == '"' || ch == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(ch));
+    } else if (ch < 0x20 || ch >= 0x7f) {
+      out.append("\\u00");
+      out.push_back(kHex[ch >> 4]);
+      out.push_back(kHex[ch & 15]);
+    } else {
+      out.push_back(static_cast<char>(ch));
+    }
+  }
+  out.push_back('"');
+}
+}  // namespace
+
+void ClientConnection::appendAccessLog(std::string& out, int status, const Target& target, int64_t micros) {
+  const auto& h = parser_.head();
+  auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch()).count();
+  out.append("{\"timeMs\":");
+  out.append(std::to_string(wall));
+  out.append(",\"client\":");
+  appendJsonString(out, clientIp_);
+  out.append(",\"method\":");
+  appendJsonString(out, llhttp_method_name(static_cast<llhttp_method_t>(h.method)));
+  out.append(",\"target\":");
+  appendJsonString(out, h.target.in(in_.data()));
+  out.append(",\"host\":");
+  appendJsonString(out, header("host"));
+  out.append(",\"status\":");
+  out.append(std::to_string(status));
+  if (table_ && target.service >= 0) {
+    const auto& service = table_->services()[static_cast<size_t>(target.service)];
+    out.append(",\"service\":");
+    appendJsonString(out, service.route->name);
+    if (target.revision >= 0) {
+      out.append(",\"revision\":");
+      out.append(std::to_string(service.revisions[static_cast<size_t>(target.revision)].number));
+    }
+    if (target.endpoint >= 0) {
+      out.append(",\"endpoint\":");
+      appendJsonString(out, table_->endpoints()[static_cast<size_t>(target.endpoint)].address);
+    }
+  }
+  out.append(",\"durationUs\":");
+  out.append(std::to_string(micros));
+  out.append("}\n");
+  if (out.size() > 64 * 1024) worker_.flushAccessLog();
 }
 
 asio::awaitable<std::unique_ptr<UpstreamConnection>> ClientConnection::connect(EndpointRuntime& endpoint) {
@@ -686,7 +751,6 @@ asio::awaitable<bool> ClientConnection::pumpRequestBody(UpstreamConnection& up) 
     if (step.event == http::StreamParser::Event::kError) co_return false;
     bool done = step.event == http::StreamParser::Event::kComplete || step.event == http::StreamParser::Event::kUpgrade;
     if (done && parser_.head().chunked) out_.append("0\r\n\r\n");
-    if (!parser_.inMessage() || done) compactInput();
     if (!out_.empty()) {
       auto [wec, wn] = co_await asio::async_write(up.socket, asio::buffer(out_), kNoThrow);
       if (wec) co_return false;

@@ -70,6 +70,7 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   std::string_view cookie(std::string_view name) const;
   void setDeadline(std::chrono::milliseconds d);
   void finishRequest(int status, const Target& target);
+  void appendAccessLog(std::string& out, int status, const Target& target, int64_t micros);
   void compactInput();
   bool ensureInputSpace();
   void ensureUpstreamSpace();
@@ -83,6 +84,7 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   std::vector<char> in_;  // client bytes; [inBegin_, inEnd_) not yet consumed
   size_t inBegin_ = 0;
   size_t inEnd_ = 0;
+  size_t headEnd_ = 0;    // where the current request's head ends in in_
   std::vector<char> up_;  // upstream bytes; [upBegin_, upEnd_) not yet consumed
   size_t upBegin_ = 0;
   size_t upEnd_ = 0;

@@ -10,6 +10,7 @@
 
 #include "proxy.h"
 #include "rollway/common/duration.h"
+#include "rollway/common/signal_waiter.h"
 #include "rollway/proxy/snapshot_json.h"
 
 namespace rollway::proxy {
@@ -24,8 +25,10 @@ struct CommandOptions {
   std::string adminSocket;
   std::string stateFile;
   std::string metrics;
+  std::string accessLog;
   std::string logLevel = "info";
   int workers = 1;
+  size_t maxConnections = 20'000;
   std::string holdTimeout = "10s";
   std::string headerTimeout = "10s";
   std::string idleTimeout = "60s";
@@ -68,6 +71,8 @@ int runProxy(CommandOptions opts) {
 
   ProxyOptions options;
   options.config.workers = opts.workers;
+  options.config.accessLog = opts.accessLog;
+  options.config.maxConnections = opts.maxConnections;
   struct {
     const char* flag;
     std::string* text;
@@ -129,14 +134,8 @@ int runProxy(CommandOptions opts) {
     initial = std::move(*routes);
   }
 
-  // Signals are taken synchronously on this thread; block them before threads start.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  // Signals are taken synchronously on this thread; block them before any thread starts.
+  SignalWaiter signals({SIGINT, SIGTERM, SIGHUP});
 
   auto proxy = Proxy::create(options, *logger);
   if (!proxy) return report(proxy.error());
@@ -157,8 +156,7 @@ int runProxy(CommandOptions opts) {
                   opts.adminSocket.empty() ? "" : ", admin on unix:" + opts.adminSocket,
                   opts.metrics.empty() ? "" : ", metrics on http://" + opts.metrics + "/metrics");
   for (;;) {
-    int sig = 0;
-    if (sigwait(&signals, &sig) != 0) continue;
+    int sig = signals.wait();
     if (sig == SIGHUP) {
       if (opts.routesFile.empty()) {
         (*logger)->info("SIGHUP: no --routes file to re-read");
@@ -195,6 +193,11 @@ void addProxyCommand(CLI::App& app, int& exitCode) {
   cmd->add_option("--admin-socket", opts->adminSocket, "Admin unix socket for the control plane");
   cmd->add_option("--state-file", opts->stateFile, "Persist every accepted snapshot here; serve from it at start");
   cmd->add_option("--metrics", opts->metrics, "Serve Prometheus metrics on HOST:PORT/metrics");
+  cmd->add_option("--max-connections", opts->maxConnections,
+                  "Client connections per worker; beyond, new ones are closed at once")
+      ->capture_default_str();
+  cmd->add_option("--access-log", opts->accessLog,
+                  "Write one JSON line per request to FILE (- = stderr); off by default");
   cmd->add_option("--workers", opts->workers, "Event-loop threads (one per core is typical)")->capture_default_str();
   cmd->add_option("--hold-timeout", opts->holdTimeout, "Standalone: how long a request waits for a ready endpoint")
       ->capture_default_str();

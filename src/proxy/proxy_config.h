@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <string>
 
 namespace rollway::proxy {
 
@@ -22,7 +23,7 @@ struct ProxyConfig {
   double retryBudgetPercent = 20.0;      // retries in flight ≤ 20 % of active requests …
   int retryMinConcurrency = 3;           // … + 3
   int maxAttempts = 3;                   // tries per request, the first included
-  bool accessLog = false;
+  std::string accessLog;                 // JSON lines to this file ("-" = stderr); empty = off
 };
 
 }  // namespace rollway::proxy

@@ -1,6 +1,11 @@
 #include "worker.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "client_connection.h"
 
@@ -19,9 +24,30 @@ Worker::Worker(int index, const ProxyConfig& config, Logger logger, uint64_t see
       tableChanged_(io_),
       rng_(seed | 1) {
   unrouted_ = &metrics_.counters("", 0);
+  if (config_.accessLog == "-") {
+    accessFd_ = 2;
+  } else if (!config_.accessLog.empty()) {
+    accessFd_ = ::open(config_.accessLog.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    ownsAccessFd_ = accessFd_ >= 0;
+    if (accessFd_ < 0) logger_->error("cannot open access log {}: {}", config_.accessLog, std::strerror(errno));
+  }
+}
+
+void Worker::flushAccessLog() {
+  if (accessFd_ < 0 || accessBuffer_.empty()) return;
+  // O_APPEND writes of whole lines: workers' lines never interleave mid-line.
+  size_t done = 0;
+  while (done < accessBuffer_.size()) {
+    ssize_t n = ::write(accessFd_, accessBuffer_.data() + done, accessBuffer_.size() - done);
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  accessBuffer_.clear();
 }
 
 Worker::~Worker() {
+  flushAccessLog();
+  if (ownsAccessFd_) ::close(accessFd_);
   if (thread_.joinable()) {
     io_.stop();
     thread_.join();
@@ -185,6 +211,7 @@ void Worker::tick() {
   ticker_.expires_after(kTick);
   ticker_.async_wait([this](const asio::error_code& ec) {
     if (ec) return;
+    flushAccessLog();
     auto now = std::chrono::steady_clock::now();
     // Copy: a deadline may end a connection, which removes itself from the list.
     std::vector<ClientConnection*> current(connections_.begin(), connections_.end());

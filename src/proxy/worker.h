@@ -71,6 +71,10 @@ class Worker {
   void add(ClientConnection* c);
   void remove(ClientConnection* c);
   Logger& logger() { return logger_; }
+  // Access log: lines are buffered per worker and written by the ticker (or at 64 KiB),
+  // so the request path makes no syscall for it. Null when off.
+  std::string* accessLog() { return accessFd_ >= 0 ? &accessBuffer_ : nullptr; }
+  void flushAccessLog();
   int index() const { return index_; }
 
  private:
@@ -109,6 +113,9 @@ class Worker {
   int retriesInFlight_ = 0;
   bool stopping_ = false;
   std::chrono::steady_clock::time_point stopDeadline_{};
+  int accessFd_ = -1;
+  bool ownsAccessFd_ = false;
+  std::string accessBuffer_;
 };
 
 }  // namespace rollway::proxy

@@ -26,6 +26,7 @@ class HttpConnection {
   HttpConnection& operator=(const HttpConnection&) = delete;
 
   bool connected() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
   bool sendRaw(const std::string& bytes);
   // Reads one response; nullopt on timeout, close or a malformed answer.
   std::optional<http::Response> readResponse(const std::string& requestMethod = "GET");

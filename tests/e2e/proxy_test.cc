@@ -2,6 +2,7 @@
 #include <signal.h>
 
 #include <iostream>
+#include <sstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -12,6 +13,7 @@
 #include "http_client.h"
 #include "rollway/net/client.h"
 #include "rollway/proxy/snapshot_json.h"
+#include <nlohmann/json.hpp>
 
 namespace rollway::e2e {
 namespace {
@@ -265,6 +267,77 @@ TEST(Proxy, DrainingEndpointFinishesInFlightAndGetsNoNewRequests) {
   EXPECT_NE(inflight->body.find("\"inFlight\":1"), std::string::npos) << inflight->body;
 }
 
+// The --metrics endpoint speaks the Prometheus text format: promtool (Debian's
+// prometheus package, installed by scripts/install-deps.sh) accepts it.
+TEST(Proxy, PrometheusMetricsPassPromtool) {
+  TempDir tmp;
+  auto a = startUpstream(tmp, "a");
+  uint16_t metricsPort = freePort();
+  ProxyProcess proxy(tmp, {"--metrics", "127.0.0.1:" + std::to_string(metricsPort)});
+  proxy.apply(oneService(proxy.listen(), {revision(1, 100, false, {&a})}));
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(httpGet(proxy.port(), "/")->status, 200);
+  ASSERT_EQ(httpGet(proxy.port(), "/status?code=503")->status, 503);
+  auto page = httpGet(metricsPort, "/metrics");
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("rollway_requests_total{service=\"web\",revision=\"1\",code=\"2xx\"} 20"),
+            std::string::npos)
+      << page->body.substr(0, 2000);
+  EXPECT_NE(page->body.find("rollway_request_duration_seconds_count{service=\"web\",revision=\"1\"} 21"),
+            std::string::npos);
+  writeFile(tmp / "metrics.txt", page->body);
+  auto check = run({"/bin/sh", "-c", "/usr/bin/promtool check metrics < " + (tmp / "metrics.txt")});
+  EXPECT_EQ(check.exitCode, 0) << check.out << check.err;
+}
+
+// --routes FILE: SIGHUP re-reads it; a kept-alive client connection survives the swap,
+// and a broken file keeps the current routes.
+TEST(Proxy, SighupReloadsTheRoutesFile) {
+  TempDir tmp;
+  auto a = startUpstream(tmp, "a");
+  auto b = startUpstream(tmp, "b");
+  uint16_t port = freePort();
+  std::string listen = "127.0.0.1:" + std::to_string(port);
+  std::string routes = tmp / "routes.json";
+  writeFile(routes, proxy::toJson(oneService(listen, {revision(1, 100, false, {&a})})).dump());
+  Process p({binary("rollway"), "proxy", "--routes", routes, "--log-level", "info"}, tmp / "proxy.log");
+  ASSERT_TRUE(waitForPort(port, 10s)) << p.log();
+  HttpConnection c(port);
+  EXPECT_EQ(version(c.request("GET", "/")), "a");
+  writeFile(routes, proxy::toJson(oneService(listen, {revision(2, 100, false, {&b})})).dump());
+  p.signal(SIGHUP);
+  EXPECT_TRUE(waitFor([&] { return version(c.request("GET", "/")) == "b"; }, 5s)) << p.log();
+  writeFile(routes, "{not json");
+  p.signal(SIGHUP);
+  EXPECT_TRUE(waitFor([&] { return p.log().find("keeping the current routes") != std::string::npos; }, 5s));
+  EXPECT_EQ(version(c.request("GET", "/")), "b");
+}
+
+TEST(Proxy, AccessLogWritesOneJsonLinePerRequest) {
+  TempDir tmp;
+  auto a = startUpstream(tmp, "a");
+  ProxyProcess proxy(tmp, {"--access-log", tmp / "access.log"});
+  proxy.apply(oneService(proxy.listen(), {revision(7, 100, false, {&a})}));
+  for (const char* path : {"/", "/status?code=404", "/a\"quote"}) ASSERT_TRUE(httpGet(proxy.port(), path));
+  std::vector<nlohmann::json> lines;
+  ASSERT_TRUE(waitFor(
+      [&] {
+        lines.clear();
+        std::istringstream in(readFile(tmp / "access.log"));
+        for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line, nullptr, false));
+        return lines.size() >= 3;
+      },
+      5s));
+  ASSERT_EQ(lines.size(), 3u);
+  for (const auto& l : lines) ASSERT_FALSE(l.is_discarded());
+  EXPECT_EQ(lines[0]["status"], 200);
+  EXPECT_EQ(lines[0]["service"], "web");
+  EXPECT_EQ(lines[0]["revision"], 7);
+  EXPECT_EQ(lines[0]["endpoint"], a.address());
+  EXPECT_EQ(lines[1]["status"], 404);
+  EXPECT_EQ(lines[2]["target"], "/a\"quote");
+}
+
 // Under wrk load: an endpoint goes draining, another is SIGKILLed while others are
 // ready, and the snapshot is swapped 20 times: no client may see an error.
 TEST(Proxy, NoErrorsUnderLoadWhileEndpointsChange) {
@@ -276,7 +349,7 @@ TEST(Proxy, NoErrorsUnderLoadWhileEndpointsChange) {
   auto all = oneService(proxy.listen(), {revision(1, 100, false, {&a, &b, &c})});
   proxy.apply(all);
   WrkResult load;
-  std::thread wrk([&] { load = runWrk(proxy.port(), "/", 64, 8); });
+  std::thread wrk([&] { load = runWrk(proxy.port(), "/", 64, 10); });
   std::this_thread::sleep_for(1s);
   // 1. a drains.
   auto drained = all;

@@ -1,0 +1,22 @@
+#pragma once
+
+#include <signal.h>
+
+#include <initializer_list>
+
+namespace rollway {
+
+// Takes process signals synchronously on the thread that calls wait(). Construct it on
+// the main thread before starting any other thread: it blocks the signals for the
+// process (threads inherit the mask) and ignores SIGPIPE, so sockets report EPIPE.
+class SignalWaiter {
+ public:
+  SignalWaiter(std::initializer_list<int> signals);
+  // The next of the signals (blocks until one arrives).
+  int wait();
+
+ private:
+  sigset_t set_{};
+};
+
+}  // namespace rollway
