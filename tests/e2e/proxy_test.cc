@@ -290,6 +290,46 @@ TEST(Proxy, PrometheusMetricsPassPromtool) {
   EXPECT_EQ(check.exitCode, 0) << check.out << check.err;
 }
 
+// A canary whose endpoint refuses connections: every request that the split sends
+// there is retried on the stable revision; clients see no error.
+TEST(Proxy, FailedCanaryRequestsAreRetriedOnStable) {
+  TempDir tmp;
+  auto stable = startUpstream(tmp, "stable");
+  Upstream dead{freePort(), nullptr};  // nothing listens there
+  ProxyProcess proxy(tmp);
+  proxy.apply(oneService(proxy.listen(), {revision(1, 50, false, {&stable}), revision(2, 50, true, {&dead})},
+                         proxy::SplitMode::kWeights));
+  HttpConnection c(proxy.port());
+  for (int i = 0; i < 200; ++i) {
+    auto r = c.request("GET", "/", {{"X-User-Id", "user-" + std::to_string(i)}});
+    ASSERT_TRUE(r) << i;
+    ASSERT_EQ(r->status, 200) << i;
+    EXPECT_EQ(version(r), "stable");
+  }
+  auto metrics = proxy.admin().call("GET", "/v1/metrics");
+  ASSERT_TRUE(metrics);
+  auto j = nlohmann::json::parse(metrics->body);
+  EXPECT_GT(j["services"]["web"]["revisions"]["1"]["retries"].get<int>(), 0) << metrics->body.substr(0, 800);
+}
+
+// SIGTERM: the listener closes, a request in flight still gets its answer, the process
+// exits 0.
+TEST(Proxy, SigtermFinishesInFlightRequests) {
+  TempDir tmp;
+  auto a = startUpstream(tmp, "a");
+  ProxyProcess proxy(tmp);
+  proxy.apply(oneService(proxy.listen(), {revision(1, 100, false, {&a})}));
+  std::optional<http::Response> slow;
+  std::thread t([&] { slow = httpGet(proxy.port(), "/sleep?ms=1000"); });
+  std::this_thread::sleep_for(300ms);
+  proxy.process().signal(SIGTERM);
+  t.join();
+  ASSERT_TRUE(slow) << proxy.log();
+  EXPECT_EQ(slow->status, 200);
+  EXPECT_EQ(proxy.process().wait(10s), 0) << proxy.log();
+  EXPECT_FALSE(HttpConnection(proxy.port()).connected());
+}
+
 // --routes FILE: SIGHUP re-reads it; a kept-alive client connection survives the swap,
 // and a broken file keeps the current routes.
 TEST(Proxy, SighupReloadsTheRoutesFile) {
