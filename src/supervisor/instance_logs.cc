@@ -162,22 +162,31 @@ Result<int> InstanceLogs::rotateAll() const {
   return rotated;
 }
 
-Result<std::string> InstanceLogs::tail(std::string_view instance, size_t lines) const {
+Result<InstanceLogs::OpenedLog> InstanceLogs::openForReading(std::string_view instance) const {
   if (auto ok = checkName(instance); !ok) {
     return tl::unexpected(ok.error());
   }
-  const std::string path = pathFor(instance);
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
+  OpenedLog log;
+  log.path = pathFor(instance);
+  log.fd = UniqueFd(::open(log.path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!log.fd.valid()) {
     if (errno == ENOENT) {
-      return fail(ErrorCode::kNotFound, "no log for instance {} ({})", instance, path);
+      return fail(ErrorCode::kNotFound, "no log for instance {} ({})", instance, log.path);
     }
-    return fail(ErrorCode::kIo, "cannot open {}: {}", path, std::strerror(errno));
+    return fail(ErrorCode::kIo, "cannot open {}: {}", log.path, std::strerror(errno));
   }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) < 0) {
-    return fail(ErrorCode::kIo, "cannot stat {}: {}", path, std::strerror(errno));
+  if (::fstat(log.fd.get(), &log.st) < 0) {
+    return fail(ErrorCode::kIo, "cannot stat {}: {}", log.path, std::strerror(errno));
   }
+  return log;
+}
+
+Result<std::string> InstanceLogs::tail(std::string_view instance, size_t lines) const {
+  auto opened = openForReading(instance);
+  if (!opened) return tl::unexpected(opened.error());
+  const std::string& path = opened->path;
+  UniqueFd& fd = opened->fd;
+  const struct stat& st = opened->st;
   if (lines == 0) {
     return std::string();
   }
@@ -204,21 +213,11 @@ Result<std::string> InstanceLogs::tail(std::string_view instance, size_t lines) 
 }
 
 Result<LogChunk> InstanceLogs::readFrom(std::string_view instance, uint64_t offset, size_t maxBytes) const {
-  if (auto ok = checkName(instance); !ok) {
-    return tl::unexpected(ok.error());
-  }
-  const std::string path = pathFor(instance);
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    if (errno == ENOENT) {
-      return fail(ErrorCode::kNotFound, "no log for instance {} ({})", instance, path);
-    }
-    return fail(ErrorCode::kIo, "cannot open {}: {}", path, std::strerror(errno));
-  }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) < 0) {
-    return fail(ErrorCode::kIo, "cannot stat {}: {}", path, std::strerror(errno));
-  }
+  auto opened = openForReading(instance);
+  if (!opened) return tl::unexpected(opened.error());
+  const std::string& path = opened->path;
+  UniqueFd& fd = opened->fd;
+  const struct stat& st = opened->st;
   LogChunk chunk;
   uint64_t size = static_cast<uint64_t>(st.st_size);
   if (offset > size) {

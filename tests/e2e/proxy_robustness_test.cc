@@ -376,13 +376,6 @@ std::vector<std::string> corpusFiles() {
   return files;
 }
 
-// Proxy bugs this corpus found that are not fixed yet (file -> what goes wrong). The fix
-// removes the entry; nothing else in these tests may be relaxed.
-const std::map<std::string, std::string>& knownProxyBugs() {
-  static const std::map<std::string, std::string> kBugs = {
-  };
-  return kBugs;
-}
 
 TEST(ProxyRobustness, CorpusIsIndexed) {
   auto files = corpusFiles();
@@ -424,9 +417,6 @@ std::string ProxyCorpus::why_;
 
 TEST_P(ProxyCorpus, RejectedAndNothingReachesUpstream) {
   const std::string& file = GetParam();
-  if (auto bug = knownProxyBugs().find(file); bug != knownProxyBugs().end()) {
-    GTEST_SKIP() << "proxy bug: " << bug->second;
-  }
   ASSERT_TRUE(started_) << why_;
   ProxyFixture& fx = *fixture_;
   auto index = readCorpusIndex(corpusDir());

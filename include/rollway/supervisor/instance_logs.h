@@ -1,11 +1,14 @@
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "rollway/common/result.h"
+#include "rollway/supervisor/unique_fd.h"
 
 namespace rollway::supervisor {
 
@@ -50,6 +53,14 @@ class InstanceLogs {
                             size_t maxBytes = 1024 * 1024) const;
 
  private:
+  struct OpenedLog {
+    std::string path;
+    UniqueFd fd;
+    struct stat st {};
+  };
+  // Checks the name, opens the instance's log read-only and stats it.
+  Result<OpenedLog> openForReading(std::string_view instance) const;
+
   std::string dir_;
   LogRotationPolicy policy_;
 };
