@@ -49,6 +49,7 @@ CommandResult run(const std::vector<std::string>& argv, std::chrono::millisecond
 // A background process whose stdout+stderr go to `logPath`.
 class Process {
  public:
+  // The child also gets SIGKILL when the test process dies (PR_SET_PDEATHSIG).
   Process(const std::vector<std::string>& argv, const std::string& logPath,
           const std::map<std::string, std::string>& env = {});
   ~Process();  // SIGKILL if still running, then reap
