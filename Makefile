@@ -29,9 +29,11 @@ build: deps $(BUILD)/build.ninja
 run: build
 	$(BUILD)/rollway serve -f examples/hello/rollway.yaml
 
+# The sanitizer pass leaves out the "load" label (minutes of rollouts under load, whose
+# timing under ASan proves nothing); the release pass runs everything.
 test: build asan
-	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) --timeout 300
-	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) --timeout 600
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) --timeout 600
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) --timeout 600 -LE load
 
 test-unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) -L unit
@@ -43,7 +45,7 @@ asan: deps $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 
 test-asan: asan
-	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) --timeout 600
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) --timeout 600 -LE load
 
 bench: deps
 	scripts/install-deps.sh --bench

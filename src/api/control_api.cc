@@ -6,6 +6,8 @@
 
 #include "rollway/net/json_reply.h"
 #include "rollway/common/version.h"
+#include "rollway/controller/spec_change.h"
+#include "request_util.h"
 #include "rollway/spec/parser.h"
 #include "rollway/spec/serialize.h"
 
@@ -17,40 +19,6 @@ using net::jsonReply;
 namespace {
 
 using nlohmann::json;
-
-http::Response methodNotAllowed(std::string_view allow) {
-  auto r = errorReply(Error{ErrorCode::kInvalidArgument, "method not allowed here; allowed: " + std::string(allow), {}});
-  r.status = 405;
-  r.headers.push_back({"Allow", std::string(allow)});
-  return r;
-}
-
-http::Response notFound(std::string_view what) {
-  return errorReply(Error{ErrorCode::kNotFound, std::string(what), {}});
-}
-
-// Splits "/v1/services/web/revisions" into {"v1", "services", "web", "revisions"}.
-std::vector<std::string> splitPath(std::string_view path) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i < path.size()) {
-    while (i < path.size() && path[i] == '/') ++i;
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    if (j > i) parts.emplace_back(path.substr(i, j - i));
-    i = j;
-  }
-  return parts;
-}
-
-bool isTrue(const std::string& v) { return v == "true" || v == "1" || v == "yes"; }
-
-int64_t parseInt(const std::string& text, int64_t fallback) {
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || p != text.data() + text.size()) return fallback;
-  return v;
-}
 
 // host and port of "host:port" / "[v6]:port".
 std::pair<std::string, std::string> splitListen(const std::string& listen) {
@@ -91,12 +59,17 @@ std::string templateVersion(const json& spec) {
 
 }  // namespace
 
-ControlApi::ControlApi(store::Store& store, const Clock& clock, Logger logger)
-    : store_(store), clock_(clock), logger_(logger ? std::move(logger) : nullLogger()) {}
+ControlApi::ControlApi(store::Store& store, const Clock& clock, Logger logger, ApiRuntime runtime)
+    : store_(store), clock_(clock), logger_(logger ? std::move(logger) : nullLogger()), runtime_(std::move(runtime)) {}
+
+void ControlApi::poke() {
+  if (runtime_.controller) runtime_.controller->poke();
+}
 
 void ControlApi::handle(http::Request request, net::Responder respond) {
   http::Response response;
   try {
+    if (handleRuntime(request, respond)) return;
     response = route(request);
   } catch (const std::exception& e) {
     // A bug, not user input: answer 500 and keep serving.
@@ -176,11 +149,12 @@ Result<std::vector<store::ApplyOutcome>> ControlApi::applySpecs(const std::vecto
   if (auto ok = checkListenConflicts(specs); !ok) return fail(ok.error());
   std::vector<store::ServiceInput> inputs;
   inputs.reserve(specs.size());
-  for (const auto& s : specs) {
-    inputs.push_back(store::ServiceInput{s.metadata.name, spec::toJson(s).dump(), spec::toJson(s.tmpl).dump(),
-                                         spec::templateHash(s.tmpl)});
+  for (const auto& s : specs) inputs.push_back(controller::toServiceInput(s));
+  if (!dryRun) {
+    auto outcomes = store_.apply(inputs);
+    if (outcomes) poke();
+    return outcomes;
   }
-  if (!dryRun) return store_.apply(inputs);
 
   // Dry run: say what apply would do, write nothing.
   std::vector<store::ApplyOutcome> outcomes;
@@ -239,11 +213,7 @@ http::Response ControlApi::postApply(const http::Request& request) {
       logger_->info("service {} {} (generation {}, revision {})", o.name, store::applyActionName(o.action),
                     o.generation, o.revision);
     }
-    results.push_back({{"name", o.name},
-                       {"action", store::applyActionName(o.action)},
-                       {"generation", o.generation},
-                       {"revision", o.revision},
-                       {"newRevision", o.newRevision}});
+    results.push_back(outcomeJson(o));
   }
   return jsonReply(200, {{"dryRun", dryRun}, {"results", results}});
 }
@@ -344,6 +314,7 @@ http::Response ControlApi::deleteService(const std::string& name) {
   auto ok = store_.deleteService(name);
   if (!ok) return errorReply(ok.error());
   logger_->info("service {} deleted", name);
+  poke();
   return jsonReply(200, {{"name", name}, {"deleted", true}});
 }
 

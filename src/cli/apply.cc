@@ -1,5 +1,6 @@
 #include <iostream>
 
+#include "outcome.h"
 #include "spec_files.h"
 #include "rollway/spec/serialize.h"
 #include "verbs.h"
@@ -28,27 +29,14 @@ int runApply(const ApplyOptions& opts, const Context& ctx) {
   std::string target = "/v1/apply?filename=" + urlEncode(names);
   if (opts.dryRun) target += "&dryRun=true";
   auto reply = ctx.call("POST", target, batch, "application/yaml");
-  if (!reply) return reportError(reply.error());
-  auto format = ctx.format();
-  if (!format) return reportError(format.error());
-  if (*format != OutputFormat::kTable) {
-    printStructured(*reply, *format);
-    return 0;
-  }
-  for (const auto& r : (*reply)["results"]) {
-    std::string line = "service/" + r.value("name", "") + " " + r.value("action", "");
-    if (r.value("action", "") != "unchanged") {
-      int64_t revision = r.value("revision", int64_t{0});
-      if (revision > 0) {
-        line += " (revision " + std::to_string(revision) + (r.value("newRevision", false) ? ", new)" : ")");
-      } else if (r.value("newRevision", false)) {
-        line += " (new revision)";
-      }
+  return finishChange(ctx, reply, [&](const nlohmann::json& body) {
+    std::string lines;
+    for (const auto& r : body.value("results", nlohmann::json::array())) {
+      if (!lines.empty()) lines += '\n';
+      lines += outcomeLine(r) + (opts.dryRun ? " (dry run)" : "");
     }
-    if (opts.dryRun) line += " (dry run)";
-    std::cout << line << '\n';
-  }
-  return 0;
+    return lines;
+  });
 }
 
 }  // namespace

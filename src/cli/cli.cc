@@ -30,6 +30,11 @@ int run(int argc, char** argv, const std::vector<VerbRegistrar>& extraVerbs) {
   addDescribe(app, ctx, exitCode);
   addDelete(app, ctx, exitCode);
   addEvents(app, ctx, exitCode);
+  addRollout(app, ctx, exitCode);
+  addSet(app, ctx, exitCode);
+  addScale(app, ctx, exitCode);
+  addLogs(app, ctx, exitCode);
+  addDown(app, ctx, exitCode);
   addVersion(app, ctx, exitCode);
   for (const auto& add : extraVerbs) add(app, exitCode);
 
@@ -38,6 +43,10 @@ int run(int argc, char** argv, const std::vector<VerbRegistrar>& extraVerbs) {
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
+  } catch (const nlohmann::json::exception& e) {
+    // A reply field of an unexpected type (verbs read replies with json::value()).
+    std::cerr << "error: unexpected reply from the daemon: " << e.what() << '\n';
+    return 1;
   }
   return exitCode;
 }

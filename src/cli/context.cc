@@ -46,10 +46,10 @@ Result<net::Client> Context::client() const {
 }
 
 Result<nlohmann::json> Context::call(std::string_view method, std::string_view target, std::string_view body,
-                                     std::string_view contentType) const {
+                                     std::string_view contentType, std::chrono::milliseconds timeout) const {
   auto c = client();
   if (!c) return fail(c.error());
-  auto response = c->call(method, target, body, contentType);
+  auto response = c->call(method, target, body, contentType, timeout);
   if (!response) return fail(response.error());
   if (response->status < 200 || response->status >= 300) return fail(net::errorFromReply(*response));
   auto json = nlohmann::json::parse(response->body, nullptr, /*allow_exceptions=*/false);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -21,8 +22,10 @@ struct Context {
   Result<OutputFormat> format() const;
   Result<net::Client> client() const;
   // Calls the daemon and returns the JSON body of a 2xx reply; an Error otherwise.
+  // `timeout` bounds the whole call (long-polls and `down --all` need more than 30s).
   Result<nlohmann::json> call(std::string_view method, std::string_view target, std::string_view body = "",
-                              std::string_view contentType = "application/json") const;
+                              std::string_view contentType = "application/json",
+                              std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
 };
 
 // Prints an error the way every verb does: "error: <message>" and the field lines.

@@ -38,21 +38,30 @@ int getServices(const GetOptions& opts, const Context& ctx, OutputFormat format)
   return 0;
 }
 
-int getRevisions(const GetOptions& opts, const Context& ctx, OutputFormat format) {
-  if (opts.name.empty()) {
-    std::cerr << "error: get revisions needs a service name: rollway get revisions SERVICE\n";
-    return 2;
-  }
-  auto reply = ctx.call("GET", "/v1/services/" + urlEncode(opts.name) + "/revisions");
+// READY "1/1" / "0/1"; RESTARTS "2 (last: exited 1)"; PID and PORT "-" when none.
+int getInstances(const GetOptions& opts, const Context& ctx, OutputFormat format) {
+  std::string target = "/v1/instances";
+  if (!opts.name.empty()) target += "?service=" + urlEncode(opts.name);
+  auto reply = ctx.call("GET", target);
   if (!reply) return reportError(reply.error());
   if (format != OutputFormat::kTable) {
     printStructured(*reply, format);
     return 0;
   }
-  Table table({"REVISION", "VERSION", "TEMPLATE-HASH", "CURRENT", "PHASE", "AGE"});
-  for (const auto& r : (*reply)["items"]) {
-    table.addRow({str(r, "number"), str(r, "version"), str(r, "templateHash"), r.value("current", false) ? "*" : "",
-                  str(r, "phase"), age(r.value("createdAtMs", int64_t{0}))});
+  auto orDash = [](const nlohmann::json& j, const char* key) {
+    return j.value(key, int64_t{0}) > 0 ? str(j, key) : std::string("-");
+  };
+  Table table({"NAME", "SERVICE", "REVISION", "VERSION", "PHASE", "READY", "RESTARTS", "PID", "PORT", "AGE"});
+  for (const auto& i : (*reply)["items"]) {
+    std::string restarts = str(i, "restarts");
+    if (!str(i, "lastExit").empty()) restarts += " (last: " + str(i, "lastExit") + ")";
+    table.addRow({str(i, "name"), str(i, "service"), str(i, "revision"), str(i, "version"), str(i, "phase"),
+                  i.value("ready", false) ? "1/1" : "0/1", restarts, orDash(i, "pid"), orDash(i, "port"),
+                  age(i.value("createdAtMs", int64_t{0}))});
+  }
+  if (table.empty()) {
+    std::cerr << (opts.name.empty() ? "No instances.\n" : "No instances of service/" + opts.name + ".\n");
+    return 0;
   }
   table.print(std::cout);
   return 0;
@@ -60,14 +69,38 @@ int getRevisions(const GetOptions& opts, const Context& ctx, OutputFormat format
 
 }  // namespace
 
+int printRevisions(const Context& ctx, const std::string& service, OutputFormat format, bool withTemplateHash) {
+  auto reply = ctx.call("GET", "/v1/services/" + urlEncode(service) + "/revisions");
+  if (!reply) return reportError(reply.error());
+  if (format != OutputFormat::kTable) {
+    printStructured(*reply, format);
+    return 0;
+  }
+  std::vector<std::string> headers{"REVISION", "VERSION", "TEMPLATE-HASH", "CURRENT", "PHASE", "AGE"};
+  if (!withTemplateHash) headers.erase(headers.begin() + 2);
+  Table table(headers);
+  for (const auto& r : (*reply)["items"]) {
+    std::vector<std::string> row{str(r, "number"), str(r, "version"), str(r, "templateHash"),
+                                 r.value("current", false) ? "*" : "", str(r, "phase"),
+                                 age(r.value("createdAtMs", int64_t{0}))};
+    if (!withTemplateHash) row.erase(row.begin() + 2);
+    table.addRow(std::move(row));
+  }
+  table.print(std::cout);
+  return 0;
+}
+
 void addGet(CLI::App& app, Context& ctx, int& exitCode) {
   auto opts = std::make_shared<GetOptions>();
-  auto* cmd = app.add_subcommand("get", "List services, or the revisions of one service");
-  cmd->add_option("kind", opts->kind, "services | service | revisions")
+  auto* cmd = app.add_subcommand("get", "List services, the revisions of one service, or instances");
+  cmd->add_option("kind", opts->kind, "services (svc) | revisions (rev) | instances (inst)")
       ->required()
-      ->check(CLI::IsMember({"services", "service", "svc", "revisions", "revision", "rev"}));
-  cmd->add_option("name", opts->name, "A service name (required for revisions)");
-  cmd->footer("Examples:\n  rollway get services\n  rollway get services web -o yaml\n  rollway get revisions web");
+      ->check(CLI::IsMember({"services", "service", "svc", "revisions", "revision", "rev", "instances", "instance",
+                             "inst"}));
+  cmd->add_option("name", opts->name, "A service name (required for revisions; for instances, only that service's)");
+  cmd->footer(
+      "Examples:\n  rollway get services\n  rollway get services web -o yaml\n  rollway get revisions web\n"
+      "  rollway get instances web");
   cmd->callback([opts, &ctx, &exitCode] {
     auto format = ctx.format();
     if (!format) {
@@ -75,7 +108,14 @@ void addGet(CLI::App& app, Context& ctx, int& exitCode) {
       return;
     }
     if (opts->kind.rfind("rev", 0) == 0) {
-      exitCode = getRevisions(*opts, ctx, *format);
+      if (opts->name.empty()) {
+        std::cerr << "error: get revisions needs a service name: rollway get revisions SERVICE\n";
+        exitCode = 2;
+        return;
+      }
+      exitCode = printRevisions(ctx, opts->name, *format, /*withTemplateHash=*/true);
+    } else if (opts->kind.rfind("inst", 0) == 0) {
+      exitCode = getInstances(*opts, ctx, *format);
     } else {
       exitCode = getServices(*opts, ctx, *format);
     }

@@ -10,11 +10,21 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <charconv>
 #include <iterator>
+#include <thread>
 
 #include "paths.h"
 #include "spec_files.h"
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+
 #include "rollway/api/control_api.h"
+#include "rollway/common/duration.h"
+#include "rollway/common/random.h"
+#include "rollway/controller/controller.h"
 #include "rollway/net/server.h"
 #include "rollway/common/clock.h"
 #include "rollway/common/log.h"
@@ -36,7 +46,31 @@ struct ServeOptions {
   std::string tokenFile;
   std::vector<std::string> files;
   std::string logLevel = "info";
+  std::string portRange = "20000-29999";
+  std::string restartBackoff = "10s";
+  int proxyWorkers = 0;
 };
+
+Result<std::pair<int, int>> parsePortRange(const std::string& text) {
+  auto dash = text.find('-');
+  int first = 0, last = 0;
+  if (dash != std::string::npos) {
+    auto a = std::from_chars(text.data(), text.data() + dash, first);
+    auto b = std::from_chars(text.data() + dash + 1, text.data() + text.size(), last);
+    if (a.ec == std::errc() && b.ec == std::errc() && a.ptr == text.data() + dash &&
+        b.ptr == text.data() + text.size() && first >= 1024 && last <= 65535 && first <= last) {
+      return std::make_pair(first, last);
+    }
+  }
+  return fail(ErrorCode::kInvalidArgument, "--port-range {}: expected FIRST-LAST within 1024-65535, such as 20000-29999",
+              text);
+}
+
+std::string selfExecutable() {
+  std::error_code ec;
+  auto path = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("rollway") : path.string();
+}
 
 Result<void> makeDir(const std::string& dir) {
   std::error_code ec;
@@ -108,10 +142,39 @@ int runServe(ServeOptions opts) {
   auto lock = lockDataDir(opts.dataDir);
   if (!lock) return reportError(lock.error());
 
+  auto ports = parsePortRange(opts.portRange);
+  if (!ports) return reportError(ports.error());
+  auto backoff = parseDuration(opts.restartBackoff);
+  if (!backoff || backoff->count() <= 0) {
+    return reportError(Error{ErrorCode::kInvalidArgument,
+                             "--restart-backoff " + opts.restartBackoff + ": expected a duration such as 10s", {}});
+  }
+
   SystemClock clock;
+  SeededRandom random;
   auto store = store::Store::open(opts.dataDir + "/state.db", clock);
   if (!store) return reportError(store.error());
-  api::ControlApi control(**store, clock, *logger);
+
+  // The control thread runs the controller, the supervisor's pidfd watches, the probes
+  // and every API request (posted to it), so the store has exactly one caller.
+  asio::io_context io;
+  controller::ControllerOptions co;
+  co.dataDir = opts.dataDir;
+  co.selfExe = selfExecutable();
+  co.portFirst = ports->first;
+  co.portLast = ports->second;
+  co.backoff.initial = *backoff;
+  if (opts.proxyWorkers > 0) co.proxyArgs = {"--workers", std::to_string(opts.proxyWorkers)};
+  controller::Controller ctl(io, **store, clock, random, co, *logger);
+  api::ApiRuntime runtime;
+  runtime.controller = &ctl;
+  runtime.io = &io;
+  runtime.requestExit = [&io] {
+    // Let the reply reach the client, then stop as on SIGTERM.
+    auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(200));
+    timer->async_wait([timer](const asio::error_code&) { ::kill(::getpid(), SIGTERM); });
+  };
+  api::ControlApi control(**store, clock, *logger, runtime);
 
   net::ServerOptions serverOptions;
   serverOptions.unixPath = opts.socket;
@@ -143,10 +206,26 @@ int runServe(ServeOptions opts) {
   // Signals are taken synchronously on this thread; block them before any thread starts.
   SignalWaiter signals({SIGINT, SIGTERM, SIGHUP});
 
-  auto server = net::Server::start(serverOptions, [&control](http::Request request, net::Responder respond) {
-    control.handle(std::move(request), std::move(respond));
+  if (auto ok = ctl.start(); !ok) return reportError(ok.error());
+  auto work = asio::make_work_guard(io);
+  std::thread controlThread([&io, &logger] {
+    try {
+      io.run();
+    } catch (const std::exception& e) {
+      (*logger)->critical("control loop stopped: {}", e.what());
+      ::kill(::getpid(), SIGTERM);
+    }
   });
-  if (!server) return reportError(server.error());
+  auto server = net::Server::start(serverOptions, [&control, &io](http::Request request, net::Responder respond) {
+    asio::post(io, [&control, request = std::move(request), respond = std::move(respond)]() mutable {
+      control.handle(std::move(request), std::move(respond));
+    });
+  });
+  if (!server) {
+    io.stop();
+    controlThread.join();
+    return reportError(server.error());
+  }
 
   (*logger)->info("rollway {} serving; data in {}; API on unix:{}{}", versionString(), opts.dataDir, opts.socket,
                   serverOptions.tcp ? fmt::format(" and {}:{} (token in {})", serverOptions.tcp->host,
@@ -158,10 +237,13 @@ int runServe(ServeOptions opts) {
       (*logger)->info("SIGHUP: nothing to reload yet");
       continue;
     }
-    (*logger)->info("{}: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    (*logger)->info("{}: stopping; instances and the proxy keep running (rollway down --all stops them)",
+                    sig == SIGINT ? "SIGINT" : "SIGTERM");
     break;
   }
   (*server)->stop();
+  io.stop();
+  controlThread.join();
   ::close(*lock);
   (*logger)->info("stopped");
   return 0;
@@ -171,7 +253,7 @@ int runServe(ServeOptions opts) {
 
 void addServe(CLI::App& app, int& exitCode) {
   auto opts = std::make_shared<ServeOptions>();
-  auto* cmd = app.add_subcommand("serve", "Run the control-plane daemon (API, store; later: proxy, instances, rollouts)");
+  auto* cmd = app.add_subcommand("serve", "Run the control-plane daemon: API, store, instances, probes, rollouts; starts the proxy");
   cmd->add_option("--data-dir", opts->dataDir,
                   "Keep everything of this daemon under DIR: store, socket, logs, proxy state "
                   "(default: /var/lib/rollway for root, else $XDG_STATE_HOME/rollway; the socket then goes "
@@ -182,6 +264,15 @@ void addServe(CLI::App& app, int& exitCode) {
                   "Token file for --api (created with a random token if missing; default DIR/api-token)");
   cmd->add_option("-f,--filename", opts->files, "Apply these spec files at start");
   cmd->add_option("--log-level", opts->logLevel, "trace, debug, info, warn, error or off")->capture_default_str();
+  cmd->add_option("--port-range", opts->portRange, "Ports handed to instances as ${PORT}")->capture_default_str();
+  cmd->add_option("--restart-backoff", opts->restartBackoff,
+                  "First restart delay of a crashed instance (doubles up to 5m, as in Kubernetes)")
+      ->capture_default_str();
+  cmd->add_option("--proxy-workers", opts->proxyWorkers,
+                  "Worker threads of the proxy this daemon starts (default: one per core)");
+  cmd->footer("The daemon starts `rollway proxy --data-dir DIR/proxy` when none is running. Instances and the proxy "
+              "run in their own sessions: stopping the daemon (SIGTERM, rollway down) leaves them serving, and the "
+              "next daemon adopts them. `rollway down --all` stops everything.");
   cmd->callback([opts, &exitCode] { exitCode = runServe(*opts); });
 }
 

@@ -17,8 +17,16 @@ void addDescribe(CLI::App& app, Context& ctx, int& exitCode);
 void addDelete(CLI::App& app, Context& ctx, int& exitCode);
 void addEvents(CLI::App& app, Context& ctx, int& exitCode);
 void addVersion(CLI::App& app, Context& ctx, int& exitCode);
+void addRollout(CLI::App& app, Context& ctx, int& exitCode);  // status, history, undo, pause, resume, restart
+void addRolloutStatus(CLI::App& rollout, Context& ctx, int& exitCode);
+void addSet(CLI::App& app, Context& ctx, int& exitCode);  // version, env, command
+void addScale(CLI::App& app, Context& ctx, int& exitCode);
+void addLogs(CLI::App& app, Context& ctx, int& exitCode);
+void addDown(CLI::App& app, Context& ctx, int& exitCode);
 
 // Shared by `events` and `describe`: prints the newest `limit` events (of one service).
 int printEvents(const Context& ctx, const std::string& service, int limit, OutputFormat format);
+// Shared by `get revisions` and `rollout history`: the revisions table of one service.
+int printRevisions(const Context& ctx, const std::string& service, OutputFormat format, bool withTemplateHash);
 
 }  // namespace rollway::cli

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
+#include <mutex>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -146,14 +148,44 @@ Result<void> Proxy::applySnapshot(RoutingSnapshot snapshot, bool force) {
   }
   snapshot_ = shared;
   table_ = *table;
-  for (auto& w : workers_) w->publish(table_);
+  publishToWorkers();
   logger_->info("routing snapshot {} applied: {} listener(s), {} service(s), {} endpoint(s)", snapshot_->version,
                 table_->listeners().size(), table_->services().size(), table_->endpoints().size());
   return {};
 }
 
+// Hands the table to every worker. Once the workers run, waits (bounded) until each has
+// installed it, so that when the admin PUT answers, no worker routes by the old table:
+// the control plane signals an instance only after its removal is in effect everywhere.
+void Proxy::publishToWorkers() {
+  if (!started_) {
+    for (auto& w : workers_) w->publish(table_);
+    return;
+  }
+  struct Pending {
+    std::mutex mutex;
+    std::condition_variable cv;
+    size_t remaining = 0;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->remaining = workers_.size();
+  for (auto& w : workers_) {
+    w->publish(table_, [pending] {
+      std::lock_guard lock(pending->mutex);
+      if (--pending->remaining == 0) pending->cv.notify_all();
+    });
+  }
+  std::unique_lock lock(pending->mutex);
+  if (!pending->cv.wait_for(lock, std::chrono::seconds(2), [&] { return pending->remaining == 0; })) {
+    logger_->warn("routing snapshot {}: {} worker(s) did not install it within 2s", snapshot_->version,
+                  pending->remaining);
+  }
+}
+
 void Proxy::start() {
   for (auto& w : workers_) w->start();
+  std::lock_guard lock(mutex_);
+  started_ = true;
 }
 
 void Proxy::stop() {

@@ -48,6 +48,7 @@ class Proxy {
  private:
   Proxy(ProxyOptions options, Logger logger);
   void handleAdmin(http::Request request, net::Responder respond);
+  void publishToWorkers();  // with mutex_ held
 
   ProxyOptions options_;
   Logger logger_;
@@ -57,6 +58,7 @@ class Proxy {
   std::shared_ptr<const RouteTable> table_;
   std::unique_ptr<net::Server> admin_;
   std::unique_ptr<net::Server> metrics_;
+  bool started_ = false;  // workers running: publishing waits for them to install
 };
 
 }  // namespace rollway::proxy

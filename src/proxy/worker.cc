@@ -84,8 +84,11 @@ void Worker::remove(ClientConnection* c) {
   if (stopping_) maybeFinish();
 }
 
-void Worker::publish(std::shared_ptr<const RouteTable> table) {
-  asio::post(io_, [this, table = std::move(table)]() mutable { apply(std::move(table)); });
+void Worker::publish(std::shared_ptr<const RouteTable> table, std::function<void()> installed) {
+  asio::post(io_, [this, table = std::move(table), installed = std::move(installed)]() mutable {
+    apply(std::move(table));
+    if (installed) installed();
+  });
 }
 
 void Worker::apply(std::shared_ptr<const RouteTable> table) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <list>
 #include <map>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -37,7 +38,8 @@ class Worker {
   void start();
   // Posts the table to this worker's loop: listeners opened/closed, endpoint runtimes
   // updated, idle connections of draining endpoints closed, held requests woken.
-  void publish(std::shared_ptr<const RouteTable> table);
+  // `installed` (optional) runs on the worker's thread once the table is in use.
+  void publish(std::shared_ptr<const RouteTable> table, std::function<void()> installed = {});
   // Graceful stop: close listeners, let in-flight requests finish, close idle
   // keep-alive connections; the loop ends when nothing is left or at the deadline.
   void beginStop(std::chrono::steady_clock::time_point deadline);

@@ -99,7 +99,8 @@ Result<PreparedLaunch> prepareLaunch(const LaunchSpec& spec, const EnvMap& base,
   EnvMap ours{{"PORT", std::to_string(spec.port)},
               {"ROLLWAY_INSTANCE", spec.instance},
               {"ROLLWAY_SERVICE", spec.service},
-              {"ROLLWAY_REVISION", std::to_string(spec.revision)}};
+              {"ROLLWAY_REVISION", std::to_string(spec.revision)},
+              {"ROLLWAY_VERSION", spec.version}};
   for (const auto& [name, value] : ours) {
     vars[name] = value;
   }

@@ -8,7 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include "daemon.h"
 #include "harness.h"
+#include "http_client.h"
 #include "rollway/net/client.h"
 
 namespace rollway::e2e {
@@ -16,41 +18,21 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A daemon on its own data dir; stopped (SIGTERM, then SIGKILL) when destroyed.
-class Daemon {
- public:
-  explicit Daemon(const std::string& dataDir, std::vector<std::string> extra = {}) : dataDir_(dataDir) {
-    std::vector<std::string> argv = {binary("rollway"), "serve", "--data-dir", dataDir, "--log-level", "debug"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    process_ = std::make_unique<Process>(argv, dataDir + ".log");
-  }
-  ~Daemon() { stop(); }
-
-  bool waitReady() {
-    return waitFor([&] { return run(cli({"version"}), 5s).out.find("server: rollway") != std::string::npos; }, 15s);
-  }
-  int stop() {
-    if (!process_) return 0;
-    process_->signal(SIGTERM);
-    int code = process_->wait(10s);
-    process_.reset();
-    return code;
-  }
-  std::vector<std::string> cli(std::vector<std::string> args) const {
-    std::vector<std::string> argv = {binary("rollway"), "--server", "unix:" + socket()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return argv;
-  }
-  std::string socket() const { return dataDir_ + "/rollway.sock"; }
-  std::string log() const { return readFile(dataDir_ + ".log"); }
-  Process& process() { return *process_; }
-
- private:
-  std::string dataDir_;
-  std::unique_ptr<Process> process_;
-};
-
-std::string helloSpec() { return sourcePath("examples/hello/rollway.yaml"); }
+// The bundled example, on a free port and with an absolute demo-app path (written once
+// per test process, so that parallel tests never share a listen address).
+std::string helloSpec() {
+  static TempDir dir;
+  static std::string path = [] {
+    std::string text = readFile(sourcePath("examples/hello/rollway.yaml"));
+    text = std::regex_replace(text, std::regex("127\\.0\\.0\\.1:8080"), "127.0.0.1:" + std::to_string(freePort()));
+    text = std::regex_replace(text, std::regex("\\.\\./\\.\\./build/demo-app"),
+                              fs::absolute(binary("demo-app")).string());
+    std::string p = dir / "hello.yaml";
+    writeFile(p, text);
+    return p;
+  }();
+  return path;
+}
 
 TEST(Foundation, ApplyGetSurvivesRestart) {
   TempDir tmp;
@@ -125,7 +107,7 @@ TEST(Foundation, TemplateChangeMakesRevisionReplicasDoNot) {
   ASSERT_TRUE(daemon.waitReady()) << daemon.log();
   std::string base = readFile(helloSpec());
   ASSERT_NE(base.find("replicas: 3"), std::string::npos) << "example changed; update this test";
-  ASSERT_NE(base.find("\"v1\""), std::string::npos) << "example changed; update this test";
+  ASSERT_NE(base.find("version: v1"), std::string::npos) << "example changed; update this test";
   std::string spec = tmp / "hello.yaml";
   auto apply = [&](const std::string& text) {
     writeFile(spec, text);
@@ -136,7 +118,7 @@ TEST(Foundation, TemplateChangeMakesRevisionReplicasDoNot) {
   EXPECT_NE(apply(base).find("created (revision 1, new)"), std::string::npos);
   std::string scaled = std::regex_replace(base, std::regex("replicas: 3"), "replicas: 5");
   EXPECT_NE(apply(scaled).find("configured (revision 1)"), std::string::npos);
-  std::string v2 = std::regex_replace(scaled, std::regex("\"v1\""), "\"v2\"");
+  std::string v2 = std::regex_replace(scaled, std::regex("version: v1"), "version: v2");
   EXPECT_NE(apply(v2).find("configured (revision 2, new)"), std::string::npos);
   // Back to the v1 template: Kubernetes re-uses the old ReplicaSet with the next number.
   EXPECT_NE(apply(scaled).find("configured (revision 3"), std::string::npos);
@@ -156,7 +138,8 @@ TEST(Foundation, InvalidApplyChangesNothing) {
   // Two documents: the first valid, the second not. Nothing may be applied.
   std::string second = std::regex_replace(good, std::regex("name: hello"), "name: second");
   second = std::regex_replace(second, std::regex("replicas: 3"), "replicas: -2");
-  second = std::regex_replace(second, std::regex("8080"), "8081");
+  second = std::regex_replace(second, std::regex("listen: 127\\.0\\.0\\.1:[0-9]+"),
+                              "listen: 127.0.0.1:" + std::to_string(freePort()));
   writeFile(tmp / "two.yaml", good + "\n---\n" + second);
   auto r = run(daemon.cli({"apply", "-f", tmp / "two.yaml"}));
   EXPECT_EQ(r.exitCode, 1);

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rollway/controller/controller.h"
 #include "rollway/net/server.h"
 #include "rollway/common/clock.h"
 #include "rollway/common/log.h"
@@ -26,12 +27,20 @@ namespace rollway::api {
 //   DELETE /v1/services/{name}
 //   GET    /v1/services/{name}/revisions
 //   GET    /v1/events[?service=S&after=ID&limit=N]
+// and, with a controller, the runtime resources of docs/api.md (status long-poll,
+// instances, logs, scale/set/pause/resume/restart/undo, shutdown).
 // Errors: JSON (json_reply.h) with 400 (invalid spec, with field errors), 404, 405,
-// 409 (conflict), 500. Runs on the API server's thread; it is the store's only caller
-// until the reconcile loop arrives (then store access moves to the reconcile thread).
+// 409 (conflict), 500. Runs on the control thread (the daemon posts every request
+// there), the same thread as the controller: the store has one caller.
+struct ApiRuntime {
+  controller::Controller* controller = nullptr;  // null: store-only API (unit tests)
+  asio::io_context* io = nullptr;                // timers for long-polls; needed with a controller
+  std::function<void()> requestExit;             // the daemon exits soon after (rollway down)
+};
+
 class ControlApi {
  public:
-  ControlApi(store::Store& store, const Clock& clock, Logger logger);
+  ControlApi(store::Store& store, const Clock& clock, Logger logger, ApiRuntime runtime = {});
 
   void handle(http::Request request, net::Responder respond);
 
@@ -53,6 +62,12 @@ class ControlApi {
   http::Response getEvents(const http::Request& request);
   http::Response postApply(const http::Request& request);
   http::Response postValidate(const http::Request& request);
+  // Runtime resources; false when the request is not one of them.
+  bool handleRuntime(const http::Request& request, net::Responder& respond);
+  http::Response editSpec(const std::string& name, const std::function<Result<void>(nlohmann::json&)>& edit);
+  http::Response postUndo(const std::string& name, const http::Request& request);
+  void getLogs(const std::string& instance, const http::Request& request, net::Responder respond);
+  void poke();
 
   Result<void> checkListenConflicts(const std::vector<spec::ServiceSpec>& specs);
   Result<std::vector<store::ApplyOutcome>> applySpecs(const std::vector<spec::ServiceSpec>& specs,
@@ -62,6 +77,7 @@ class ControlApi {
   store::Store& store_;
   const Clock& clock_;
   Logger logger_;
+  ApiRuntime runtime_;
 };
 
 }  // namespace rollway::api

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <chrono>
 #include <initializer_list>
 
 namespace rollway {
@@ -14,6 +15,8 @@ class SignalWaiter {
   SignalWaiter(std::initializer_list<int> signals);
   // The next of the signals (blocks until one arrives).
   int wait();
+  // The next of the signals, or 0 when none arrives within `timeout`.
+  int waitFor(std::chrono::milliseconds timeout);
 
  private:
   sigset_t set_{};

@@ -22,6 +22,7 @@ struct LaunchSpec {
   std::vector<std::string> command;   // argv; ${PORT} and ${VAR} are substituted
   EnvMap env;                         // template env; values are substituted too
   std::string workingDir;             // empty = the daemon's working directory
+  std::string version;                // template.version, as $ROLLWAY_VERSION
 };
 
 // A LaunchSpec turned into exactly what execve() gets. Built before fork().
@@ -44,7 +45,7 @@ std::string expandVariables(std::string_view text, const EnvMap& vars);
 
 // The instance's environment, later entries winning:
 //   base (PATH, HOME, LANG)  <  template env  <  PORT, ROLLWAY_INSTANCE,
-//   ROLLWAY_SERVICE, ROLLWAY_REVISION.
+//   ROLLWAY_SERVICE, ROLLWAY_REVISION, ROLLWAY_VERSION.
 // Template env values and argv are expanded against that same map, built from the
 // unexpanded values (so ${PATH}, ${PORT}, ${GREETING} all work).
 // command[0]: containing '/' and relative -> resolved against workingDir; a bare name ->

@@ -34,7 +34,7 @@ TEST(PrepareLaunch, EnvironmentLayering) {
   LaunchSpec spec{"web-1-abcde", "web", 1, 20005, {"/bin/echo", "${PORT}", "${GREETING}"},
                   {{"GREETING", "hello"}, {"URL", "http://127.0.0.1:${PORT}/"}, {"PORT", "1"},
                    {"MYPATH", "${PATH}:/opt"}},
-                  ""};
+                  "", "v7"};
   EnvMap base{{"PATH", "/usr/bin:/bin"}, {"HOME", "/home/x"}, {"LANG", "C.UTF-8"}};
   auto p = prepareLaunch(spec, base, "/tmp/x.log");
   ASSERT_TRUE(p) << p.error().str();
@@ -46,6 +46,7 @@ TEST(PrepareLaunch, EnvironmentLayering) {
   EXPECT_TRUE(hasEntry(p->envp, "ROLLWAY_INSTANCE=web-1-abcde"));
   EXPECT_TRUE(hasEntry(p->envp, "ROLLWAY_SERVICE=web"));
   EXPECT_TRUE(hasEntry(p->envp, "ROLLWAY_REVISION=1"));
+  EXPECT_TRUE(hasEntry(p->envp, "ROLLWAY_VERSION=v7"));
   EXPECT_TRUE(hasEntry(p->envp, "HOME=/home/x"));
   EXPECT_TRUE(std::is_sorted(p->envp.begin(), p->envp.end()));
   EXPECT_EQ(p->logPath, "/tmp/x.log");
@@ -56,29 +57,29 @@ TEST(PrepareLaunch, ResolvesCommand) {
   dir.script("app", "exit 0");
   EnvMap base{{"PATH", dir.path() + ":/usr/bin:/bin"}};
 
-  LaunchSpec relative{"i", "s", 1, 1, {"./app"}, {}, dir.path()};
+  LaunchSpec relative{"i", "s", 1, 1, {"./app"}, {}, dir.path(), ""};
   auto p = prepareLaunch(relative, base, "/tmp/l");
   ASSERT_TRUE(p) << p.error().str();
   EXPECT_EQ(p->executable, dir.path() + "/./app");
   EXPECT_EQ(p->argv[0], "./app");
 
-  LaunchSpec bare{"i", "s", 1, 1, {"app"}, {}, "/"};
+  LaunchSpec bare{"i", "s", 1, 1, {"app"}, {}, "/", ""};
   p = prepareLaunch(bare, base, "/tmp/l");
   ASSERT_TRUE(p) << p.error().str();
   EXPECT_EQ(p->executable, dir.path() + "/app");
 
-  LaunchSpec sh{"i", "s", 1, 1, {"sh", "-c", "true"}, {}, ""};
+  LaunchSpec sh{"i", "s", 1, 1, {"sh", "-c", "true"}, {}, "", ""};
   p = prepareLaunch(sh, base, "/tmp/l");
   ASSERT_TRUE(p) << p.error().str();
   EXPECT_TRUE(p->executable.ends_with("/sh")) << p->executable;
 
-  LaunchSpec missing{"i", "s", 1, 1, {"no-such-command-xyz"}, {}, ""};
+  LaunchSpec missing{"i", "s", 1, 1, {"no-such-command-xyz"}, {}, "", ""};
   p = prepareLaunch(missing, base, "/tmp/l");
   ASSERT_FALSE(p);
   EXPECT_EQ(p.error().code, ErrorCode::kNotFound);
   EXPECT_NE(p.error().message.find("no-such-command-xyz"), std::string::npos);
 
-  LaunchSpec empty{"i", "s", 1, 1, {}, {}, ""};
+  LaunchSpec empty{"i", "s", 1, 1, {}, {}, "", ""};
   EXPECT_FALSE(prepareLaunch(empty, base, "/tmp/l"));
 }
 

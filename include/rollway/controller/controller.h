@@ -1,0 +1,143 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+
+#include "rollway/common/clock.h"
+#include "rollway/common/log.h"
+#include "rollway/common/random.h"
+#include "rollway/common/result.h"
+#include "rollway/controller/proxy_link.h"
+#include "rollway/controller/service_status.h"
+#include "rollway/probe/prober.h"
+#include "rollway/spec/service_spec.h"
+#include "rollway/store/store.h"
+#include "rollway/supervisor/instance_logs.h"
+#include "rollway/supervisor/port_allocator.h"
+#include "rollway/supervisor/restart_backoff.h"
+#include "rollway/supervisor/supervisor.h"
+
+namespace rollway::controller {
+
+struct ControllerOptions {
+  std::string dataDir;                  // logs in DATA/logs, the proxy in DATA/proxy
+  std::string selfExe;                  // the rollway binary, to start `rollway proxy`
+  std::vector<std::string> proxyArgs;   // more `rollway proxy` flags
+  bool manageProxy = true;
+  int portFirst = supervisor::PortAllocator::kDefaultFirst;
+  int portLast = supervisor::PortAllocator::kDefaultLast;
+  supervisor::BackoffPolicy backoff;
+  std::chrono::milliseconds resyncPeriod{1000};   // level-triggered resync of every service
+  std::chrono::milliseconds drainPollPeriod{100}; // in-flight polling during termination
+};
+
+// The control plane's reconcile loop. Level-triggered: every pass reads the desired
+// state (store) and the actual state (supervisor, prober, proxy) and acts to close the
+// gap; every decision is an event in the store. Runs on one io_context thread, which
+// also runs the supervisor's pidfd watches, the prober and the API handlers, so nothing
+// here is locked. See docs/life-of-a-rollout.md.
+class Controller {
+ public:
+  Controller(asio::io_context& io, store::Store& store, const Clock& clock, Random& random,
+             ControllerOptions options, Logger logger);
+  ~Controller();
+  Controller(const Controller&) = delete;
+  Controller& operator=(const Controller&) = delete;
+
+  // Adopts the instances recorded in the store (alive ones are watched again, not
+  // restarted), finds or starts the proxy, and schedules the first reconcile.
+  Result<void> start();
+
+  // The desired state changed (apply, delete, set ...): reconcile soon.
+  void poke();
+
+  // {"name", "seq", "status"}; kNotFound for a service the controller does not know.
+  Result<nlohmann::json> status(const std::string& service) const;
+  // Replies with status(service) once its seq is > after, or when `wait` is over.
+  void watchStatus(const std::string& service, uint64_t after, std::chrono::milliseconds wait,
+                   std::function<void(Result<nlohmann::json>)> reply);
+  // {"items": [...]} of live instances, all services when `service` is empty.
+  nlohmann::json instances(const std::string& service) const;
+  bool hasInstance(const std::string& name) const { return instances_.contains(name); }
+  const supervisor::InstanceLogs& logs() const { return logs_; }
+
+  // Replaces every instance of the service by the strategy's rules, without a new
+  // revision (kubectl rollout restart). Returns the restart time (Unix ms).
+  Result<int64_t> restart(const std::string& service);
+
+  // all=false: `done` at once (the daemon exits; instances and proxy keep running).
+  // all=true: every instance drained and stopped, then the proxy, then `done`.
+  void shutdown(bool all, std::function<void()> done);
+
+ private:
+  struct Instance;
+  struct Service;
+
+  // The loop.
+  void schedule(std::chrono::milliseconds delay);
+  void reconcileAll();
+  void refreshServices();
+  void reconcileService(Service& s);
+  void updateStatus(Service& s);
+  void rollback(Service& s);
+  void pushSnapshot();
+  void adopt(const store::InstanceRecord& record);
+
+  // Instances.
+  void startNew(Service& s);
+  Result<void> spawn(Instance& inst);
+  void onProbeEvent(const std::string& name, const probe::ProbeEvent& event);
+  void onExit(const std::string& name, const supervisor::ExitInfo& exit);
+  void killForRestart(Instance& inst, const std::string& reason);
+  void record(const Instance& inst);
+
+  // The termination sequence: drain, wait for in-flight, preStop, SIGTERM, SIGKILL.
+  void beginTermination(Instance& inst, const std::string& reason);
+  void terminationStep(const std::string& name);
+  void runPreStop(Instance& inst);
+  void sendSigterm(Instance& inst);
+  void finishTermination(const std::string& name, const std::optional<supervisor::ExitInfo>& exit);
+
+  void event(const std::string& service, const std::string& object, const std::string& type,
+             const std::string& reason, const std::string& message);
+  int64_t revisionNumber(const Service* s, const Instance& inst) const;
+  nlohmann::json instanceJson(const Instance& inst) const;
+  int64_t nowMs() const { return toUnixMillis(clock_.wallNow()); }
+  void maybeFinishShutdown();
+
+  asio::io_context& io_;
+  store::Store& store_;
+  const Clock& clock_;
+  Random& random_;
+  ControllerOptions options_;
+  Logger logger_;
+  supervisor::InstanceLogs logs_;
+  supervisor::PortAllocator ports_;
+  std::unique_ptr<supervisor::Supervisor> supervisor_;
+  std::unique_ptr<probe::Prober> prober_;
+  std::unique_ptr<ProxyLink> proxy_;
+  std::map<std::string, std::unique_ptr<Service>> services_;
+  std::map<std::string, std::unique_ptr<Instance>> instances_;
+  asio::steady_timer timer_;
+  SteadyTime timerDue_{};
+  bool timerArmed_ = false;
+  bool reconciling_ = false;
+  std::optional<proxy::RoutingSnapshot> lastPushed_;
+  SteadyTime lastRotate_{};
+  bool shuttingDownAll_ = false;
+  bool proxyStopping_ = false;
+  std::function<void()> shutdownDone_;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+}  // namespace rollway::controller

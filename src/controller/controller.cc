@@ -1,0 +1,1036 @@
+#include "rollway/controller/controller.h"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include <asio/post.hpp>
+#include <fmt/format.h>
+
+#include "rollway/controller/rollout_plan.h"
+#include "rollway/controller/spec_change.h"
+#include "rollway/probe/probe_runner.h"
+#include "rollway/spec/serialize.h"
+#include "rollway/supervisor/instance_name.h"
+
+namespace rollway::controller {
+
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr const char* kNormal = "Normal";
+constexpr const char* kWarning = "Warning";
+
+}  // namespace
+
+// One instance slot: a process (restarted in place on a crash, with backoff) plus its
+// probe and termination state. The name stays for the slot's whole life.
+struct Controller::Instance {
+  enum class Phase { kRunning, kBackOff, kTerminating };
+  enum class Step { kNone, kDrain, kPreStop, kSigterm };
+
+  Instance(const Clock& clock, supervisor::BackoffPolicy policy) : backoff(clock, policy) {}
+
+  std::string name;
+  std::string service;
+  std::string hash;  // template hash: the revision, whatever its number becomes
+  int64_t revision = 0;
+  spec::Template tmpl;
+  int port = 0;
+  Phase phase = Phase::kRunning;
+  pid_t pid = 0;
+  int64_t startTicks = 0;
+  bool ready = false;
+  bool available = false;
+  // Adopted after a daemon restart while it was ready: it stays in rotation until its
+  // readiness probe has spoken (or assumedUntil passes), so a restart of the control
+  // plane never empties the proxy.
+  bool assumedReady = false;
+  SteadyTime assumedUntil{};
+  bool killingForRestart = false;
+  supervisor::RestartBackoff backoff;
+  int64_t createdMs = 0;
+  int64_t startedMs = 0;
+  std::string message;
+  std::string lastExit;
+
+  // Termination.
+  Step step = Step::kNone;
+  std::string stopReason;
+  SteadyTime drainStart{};
+  SteadyTime graceEnd{};
+  bool drainPushed = false;
+  bool killedAfterGrace = false;
+  std::unique_ptr<asio::steady_timer> timer;
+  std::unique_ptr<probe::ProbeRunner> preStopRunner;
+
+  std::string address() const { return "127.0.0.1:" + std::to_string(port); }
+  bool inRotation() const { return phase == Phase::kRunning && (ready || assumedReady); }
+  bool countsAvailable() const { return phase == Phase::kRunning && (available || assumedReady); }
+  const char* phaseName() const {
+    switch (phase) {
+      case Phase::kBackOff: return "CrashLoopBackOff";
+      case Phase::kTerminating: return "Terminating";
+      case Phase::kRunning: break;
+    }
+    if (ready || assumedReady) return "Ready";
+    return startedMs > 0 && message.starts_with("NotReady") ? "NotReady" : "Starting";
+  }
+};
+
+struct Controller::Service {
+  std::string name;
+  bool exists = false;
+  spec::ServiceSpec spec;
+  std::string specJson;
+  int64_t generation = 0;
+  std::string currentHash;
+  int64_t currentRevision = 0;
+  std::map<std::string, int64_t> revisionByHash;
+  std::map<int64_t, std::string> templateByNumber;
+  ServiceStatus status;
+  std::string statusJson;  // as last stored
+  uint64_t seq = 1;
+  int64_t warnedGeneration = 0;
+  bool rollingBack = false;  // the next new rollout was started by an automatic rollback
+  struct Waiter {
+    uint64_t after = 0;
+    std::function<void(Result<json>)> reply;
+    std::shared_ptr<asio::steady_timer> timer;
+  };
+  std::vector<Waiter> waiters;
+};
+
+Controller::Controller(asio::io_context& io, store::Store& store, const Clock& clock, Random& random,
+                       ControllerOptions options, Logger logger)
+    : io_(io),
+      store_(store),
+      clock_(clock),
+      random_(random),
+      options_(std::move(options)),
+      logger_(std::move(logger)),
+      logs_(options_.dataDir + "/logs"),
+      ports_(options_.portFirst, options_.portLast),
+      timer_(io) {
+  std::error_code ec;
+  std::filesystem::create_directories(options_.dataDir + "/logs", ec);
+  std::filesystem::create_directories(options_.dataDir + "/proxy", ec);
+  supervisor::SupervisorOptions so;
+  so.logDir = options_.dataDir + "/logs";
+  so.baseEnv = supervisor::baseEnvironmentFromProcess();
+  supervisor_ = std::make_unique<supervisor::Supervisor>(io_, so, logger_);
+  supervisor_->setExitCallback([this](const std::string& name, const supervisor::ExitInfo& exit) { onExit(name, exit); });
+  prober_ = std::make_unique<probe::Prober>(io_, clock_, [this](const std::string& name, const probe::ProbeEvent& e) {
+    onProbeEvent(name, e);
+  });
+  ProxyLinkOptions po;
+  po.dir = options_.dataDir + "/proxy";
+  po.selfExe = options_.selfExe;
+  po.extraArgs = options_.proxyArgs;
+  po.workingDir = options_.dataDir;
+  po.manage = options_.manageProxy;
+  proxy_ = std::make_unique<ProxyLink>(*supervisor_, po, logger_);
+}
+
+Controller::~Controller() {
+  for (auto& [name, s] : services_) {
+    for (auto& w : s->waiters) w.reply(fail(ErrorCode::kUnavailable, "rollway is stopping"));
+  }
+  // Instances and the proxy keep running: the next daemon adopts them.
+}
+
+Result<void> Controller::start() {
+  refreshServices();
+  auto records = store_.listInstances();
+  if (!records) return fail(records.error());
+  for (const auto& r : *records) adopt(r);
+  auto started = proxy_->ensureRunning();
+  if (!started) {
+    logger_->error("proxy: {}", started.error().message);
+  } else if (*started) {
+    event("", "proxy", kNormal, "ProxyStarted", "Started the proxy on " + proxy_->socketPath());
+  }
+  schedule(milliseconds(0));
+  return {};
+}
+
+void Controller::adopt(const store::InstanceRecord& r) {
+  auto inst = std::make_unique<Instance>(clock_, options_.backoff);
+  inst->name = r.name;
+  inst->service = r.service;
+  inst->revision = r.revision;
+  inst->port = r.port;
+  inst->createdMs = r.createdAtMs;
+  inst->startedMs = r.createdAtMs;
+  auto sit = services_.find(r.service);
+  if (sit != services_.end()) {
+    auto& s = *sit->second;
+    if (auto t = s.templateByNumber.find(r.revision); t != s.templateByNumber.end()) {
+      if (auto full = specWithTemplate(s.specJson, t->second); full) {
+        inst->tmpl = full->tmpl;
+        inst->hash = spec::templateHash(full->tmpl);
+      }
+    }
+  }
+  supervisor::LaunchSpec launch;
+  launch.instance = r.name;
+  launch.service = r.service;
+  launch.revision = r.revision;
+  launch.version = inst->tmpl.version;
+  launch.port = r.port;
+  launch.command = inst->tmpl.command;
+  launch.env = inst->tmpl.env;
+  launch.workingDir = inst->tmpl.workingDir;
+  auto adopted = supervisor_->adopt(launch, static_cast<pid_t>(r.pid), r.startTimeTicks);
+  if (!adopted) {
+    event(r.service, "instance/" + r.name, kWarning, "InstanceLost",
+          fmt::format("Instance {} (pid {}) did not survive the daemon restart; it will be replaced", r.name, r.pid));
+    (void)store_.deleteInstance(r.name);
+    return;
+  }
+  ports_.reserve(r.port);
+  inst->pid = adopted->pid;
+  inst->startTicks = adopted->startTimeTicks;
+  inst->backoff.started();
+  if (r.state == "Ready" || r.state == "Available") {
+    inst->assumedReady = true;
+    int window = 10;
+    if (inst->tmpl.readinessProbe) {
+      const auto& p = *inst->tmpl.readinessProbe;
+      window = std::max(window, p.initialDelaySeconds + p.periodSeconds * p.failureThreshold + p.timeoutSeconds);
+    }
+    inst->assumedUntil = clock_.now() + seconds(window);
+  }
+  if (inst->hash.empty()) {
+    // Its revision is gone from the store (service deleted while the daemon was down):
+    // stop it without probing.
+    instances_[r.name] = std::move(inst);
+    event(r.service, "instance/" + r.name, kNormal, "Adopted",
+          fmt::format("Adopted {} (pid {}); its service or revision no longer exists", r.name, r.pid));
+    return;
+  }
+  int minReady = sit != services_.end() ? sit->second->spec.minReadySeconds : 0;
+  prober_->setMinReadySeconds(r.name, minReady);
+  if (auto ok = prober_->add(r.name, "127.0.0.1", r.port, inst->tmpl, clock_.now()); !ok) {
+    logger_->warn("instance {}: cannot probe: {}", r.name, ok.error().message);
+  }
+  prober_->setMinReadySeconds(r.name, minReady);
+  event(r.service, "instance/" + r.name, kNormal, "Adopted",
+        fmt::format("Adopted running instance {} (pid {}, port {})", r.name, r.pid, r.port));
+  instances_[r.name] = std::move(inst);
+}
+
+void Controller::poke() { schedule(milliseconds(0)); }
+
+void Controller::schedule(milliseconds delay) {
+  auto due = clock_.now() + delay;
+  if (timerArmed_ && timerDue_ <= due) return;
+  timerArmed_ = true;
+  timerDue_ = due;
+  timer_.expires_after(delay);
+  std::weak_ptr<int> alive = alive_;
+  timer_.async_wait([this, alive](const asio::error_code& ec) {
+    if (ec || alive.expired()) return;
+    timerArmed_ = false;
+    reconcileAll();
+  });
+}
+
+void Controller::refreshServices() {
+  auto list = store_.listServices();
+  if (!list) {
+    logger_->error("cannot read services: {}", list.error().message);
+    return;
+  }
+  std::set<std::string> present;
+  for (const auto& rec : *list) {
+    present.insert(rec.name);
+    auto& slot = services_[rec.name];
+    if (!slot) {
+      slot = std::make_unique<Service>();
+      slot->name = rec.name;
+      slot->status = statusFromJson(rec.statusJson);
+      slot->statusJson = rec.statusJson;
+    }
+    Service& s = *slot;
+    s.exists = true;
+    if (rec.specJson != s.specJson) {
+      auto parsed = parseStoredSpec(rec.specJson);
+      if (!parsed) {
+        logger_->error("service {}: stored spec does not parse: {}", rec.name, parsed.error().message);
+        continue;
+      }
+      s.spec = std::move(*parsed);
+      s.specJson = rec.specJson;
+      s.currentHash = spec::templateHash(s.spec.tmpl);
+    }
+    s.generation = rec.generation;
+    s.currentRevision = rec.currentRevision;
+    auto revisions = store_.listRevisions(rec.name);
+    if (revisions) {
+      s.revisionByHash.clear();
+      s.templateByNumber.clear();
+      for (const auto& r : *revisions) {
+        s.revisionByHash[r.templateHash] = r.number;
+        s.templateByNumber[r.number] = r.templateJson;
+      }
+    }
+  }
+  for (auto& [name, s] : services_) {
+    if (!present.contains(name)) s->exists = false;
+  }
+}
+
+void Controller::reconcileAll() {
+  if (reconciling_) return;
+  reconciling_ = true;
+  refreshServices();
+  if (!proxy_->running() && !proxyStopping_) {
+    auto started = proxy_->ensureRunning();
+    if (started && *started) {
+      event("", "proxy", kNormal, "ProxyStarted", "Started the proxy on " + proxy_->socketPath());
+      lastPushed_.reset();
+    } else if (!started) {
+      logger_->error("proxy: {}", started.error().message);
+    }
+  }
+  for (auto& [name, s] : services_) reconcileService(*s);
+  // Instances whose service record vanished and that were never tied to a Service entry.
+  std::vector<std::string> orphans;
+  for (auto& [name, inst] : instances_) {
+    if (!services_.contains(inst->service) && inst->phase != Instance::Phase::kTerminating) orphans.push_back(name);
+  }
+  for (const auto& name : orphans) {
+    if (auto it = instances_.find(name); it != instances_.end()) beginTermination(*it->second, "its service was deleted");
+  }
+  pushSnapshot();
+  // Forget deleted services once their last instance is gone.
+  for (auto it = services_.begin(); it != services_.end();) {
+    bool hasInstances = std::any_of(instances_.begin(), instances_.end(),
+                                    [&](const auto& kv) { return kv.second->service == it->first; });
+    if (!it->second->exists && !hasInstances) {
+      for (auto& w : it->second->waiters) w.reply(fail(ErrorCode::kNotFound, "service {} was deleted", it->first));
+      it = services_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (clock_.now() - lastRotate_ > seconds(30)) {
+    lastRotate_ = clock_.now();
+    if (auto rotated = logs_.rotateAll(); !rotated) logger_->warn("log rotation: {}", rotated.error().message);
+  }
+  reconciling_ = false;
+  maybeFinishShutdown();
+  schedule(options_.resyncPeriod);
+}
+
+void Controller::reconcileService(Service& s) {
+  std::vector<Instance*> mine;
+  for (auto& [name, inst] : instances_) {
+    if (inst->service == s.name) mine.push_back(inst.get());
+  }
+  auto now = clock_.now();
+  for (Instance* inst : mine) {
+    if (inst->assumedReady && now >= inst->assumedUntil) inst->assumedReady = false;
+  }
+  if (!s.exists || shuttingDownAll_) {
+    for (Instance* inst : mine) {
+      if (inst->phase != Instance::Phase::kTerminating) {
+        beginTermination(*inst, shuttingDownAll_ ? "rollway down --all" : "its service was deleted");
+      }
+    }
+    if (s.exists) updateStatus(s);
+    return;
+  }
+  // Instances that lost their revision's template (adopted orphans) are simply stopped.
+  for (Instance* inst : mine) {
+    if (inst->hash.empty() && inst->phase != Instance::Phase::kTerminating) {
+      beginTermination(*inst, "its revision no longer exists");
+    }
+  }
+  // Crashed instances whose back-off is over start again, in place.
+  for (Instance* inst : mine) {
+    if (inst->phase == Instance::Phase::kBackOff && inst->backoff.readyToRestart()) {
+      if (auto ok = spawn(*inst); ok) {
+        event(s.name, "instance/" + inst->name, kNormal, "Restarted",
+              fmt::format("Restarted {} (restart {}), pid {}", inst->name, inst->backoff.restartCount(), inst->pid));
+      }
+    }
+  }
+  if (s.spec.strategy.type != spec::StrategyType::kRollingUpdate && s.warnedGeneration != s.generation) {
+    s.warnedGeneration = s.generation;
+    event(s.name, "service/" + s.name, kWarning, "StrategyNotImplemented",
+          fmt::format("strategy {} is not implemented yet; rolling out with rollingUpdate "
+                      "(maxSurge {}, maxUnavailable {}) instead",
+                      spec::strategyTypeName(s.spec.strategy.type),
+                      s.spec.strategy.rollingUpdate.maxSurge.isPercent()
+                          ? std::to_string(s.spec.strategy.rollingUpdate.maxSurge.value()) + "%"
+                          : std::to_string(s.spec.strategy.rollingUpdate.maxSurge.value()),
+                      s.spec.strategy.rollingUpdate.maxUnavailable.isPercent()
+                          ? std::to_string(s.spec.strategy.rollingUpdate.maxUnavailable.value()) + "%"
+                          : std::to_string(s.spec.strategy.rollingUpdate.maxUnavailable.value())));
+  }
+  if (!s.spec.paused) {
+    std::vector<PlanInstance> view;
+    for (Instance* inst : mine) {
+      if (inst->phase == Instance::Phase::kTerminating) continue;
+      bool updated = inst->hash == s.currentHash && inst->createdMs >= s.status.restartedAtMs;
+      view.push_back(PlanInstance{inst->name, updated, inst->ready || inst->assumedReady, inst->countsAvailable(),
+                                  revisionNumber(&s, *inst), inst->createdMs});
+    }
+    auto plan = planRollingUpdate(s.spec.replicas, s.spec.strategy.rollingUpdate, view);
+    for (const auto& name : plan.stop) {
+      auto it = instances_.find(name);
+      if (it == instances_.end()) continue;
+      bool updated = it->second->hash == s.currentHash;
+      beginTermination(*it->second, updated ? "scaling down" : "replaced by the new revision");
+      if (!updated) s.status.lastProgressMs = nowMs();
+    }
+    for (int i = 0; i < plan.start; ++i) startNew(s);
+  }
+  updateStatus(s);
+}
+
+void Controller::startNew(Service& s) {
+  auto port = ports_.allocate();
+  if (!port) {
+    event(s.name, "service/" + s.name, kWarning, "FailedCreate", "No free port for a new instance: " + port.error().message);
+    return;
+  }
+  auto inst = std::make_unique<Instance>(clock_, options_.backoff);
+  inst->name = supervisor::makeInstanceName(s.name, s.currentRevision, random_);
+  while (instances_.contains(inst->name)) inst->name = supervisor::makeInstanceName(s.name, s.currentRevision, random_);
+  inst->service = s.name;
+  inst->hash = s.currentHash;
+  inst->revision = s.currentRevision;
+  inst->tmpl = s.spec.tmpl;
+  inst->port = *port;
+  inst->createdMs = nowMs();
+  Instance& ref = *inst;
+  instances_[inst->name] = std::move(inst);
+  s.status.lastProgressMs = nowMs();
+  if (auto ok = spawn(ref); ok) {
+    event(s.name, "instance/" + ref.name, kNormal, "Started",
+          fmt::format("Started {} (revision {}, {}) on port {}, pid {}", ref.name, s.currentRevision,
+                      ref.tmpl.version.empty() ? "no version" : ref.tmpl.version, ref.port, ref.pid));
+  }
+}
+
+Result<void> Controller::spawn(Instance& inst) {
+  supervisor::LaunchSpec launch;
+  launch.instance = inst.name;
+  launch.service = inst.service;
+  launch.revision = inst.revision;
+  launch.version = inst.tmpl.version;
+  launch.port = inst.port;
+  launch.command = inst.tmpl.command;
+  launch.env = inst.tmpl.env;
+  launch.workingDir = inst.tmpl.workingDir;
+  auto started = supervisor_->start(launch);
+  inst.ready = inst.available = inst.assumedReady = false;
+  inst.killingForRestart = false;
+  if (!started) {
+    // Counted as a crash: back-off, then try again (a typo in command stays visible).
+    auto delay = inst.backoff.exited(supervisor::ExitInfo::exited(127));
+    inst.phase = Instance::Phase::kBackOff;
+    inst.message = "FailedStart: " + started.error().message;
+    event(inst.service, "instance/" + inst.name, kWarning, "FailedStart",
+          fmt::format("Cannot start {}: {}; retrying in {}s", inst.name, started.error().message,
+                      std::chrono::duration_cast<seconds>(delay).count()));
+    record(inst);
+    schedule(std::chrono::duration_cast<milliseconds>(delay));
+    return fail(started.error());
+  }
+  inst.pid = started->pid;
+  inst.startTicks = started->startTimeTicks;
+  inst.startedMs = nowMs();
+  inst.phase = Instance::Phase::kRunning;
+  inst.message.clear();
+  inst.backoff.started();
+  auto sit = services_.find(inst.service);
+  prober_->setMinReadySeconds(inst.name, sit != services_.end() ? sit->second->spec.minReadySeconds : 0);
+  if (auto ok = prober_->add(inst.name, "127.0.0.1", inst.port, inst.tmpl, clock_.now()); !ok) {
+    logger_->warn("instance {}: cannot probe: {}", inst.name, ok.error().message);
+  }
+  prober_->setMinReadySeconds(inst.name, sit != services_.end() ? sit->second->spec.minReadySeconds : 0);
+  record(inst);
+  return {};
+}
+
+void Controller::record(const Instance& inst) {
+  store::InstanceRecord r;
+  r.name = inst.name;
+  r.service = inst.service;
+  auto sit = services_.find(inst.service);
+  r.revision = revisionNumber(sit != services_.end() ? sit->second.get() : nullptr, inst);
+  r.pid = inst.pid;
+  r.startTimeTicks = inst.startTicks;
+  r.port = inst.port;
+  r.state = inst.phase == Instance::Phase::kRunning && inst.available ? "Available" : inst.phaseName();
+  r.createdAtMs = inst.createdMs;
+  if (auto ok = store_.upsertInstance(r); !ok) logger_->error("cannot record instance {}: {}", inst.name, ok.error().message);
+}
+
+void Controller::onProbeEvent(const std::string& name, const probe::ProbeEvent& e) {
+  auto it = instances_.find(name);
+  if (it == instances_.end()) return;
+  Instance& inst = *it->second;
+  if (inst.phase != Instance::Phase::kRunning) return;
+  std::string object = "instance/" + name;
+  switch (e.kind) {
+    case probe::ProbeEventKind::kStarted:
+      logger_->debug("{}: started ({})", name, e.reason);
+      return;
+    case probe::ProbeEventKind::kReady:
+      inst.ready = true;
+      inst.assumedReady = false;
+      inst.message.clear();
+      event(inst.service, object, kNormal, "Ready", fmt::format("{} is ready and in rotation ({})", name, e.reason));
+      break;
+    case probe::ProbeEventKind::kNotReady:
+      inst.ready = inst.available = inst.assumedReady = false;
+      inst.message = "NotReady: " + e.reason;
+      event(inst.service, object, kWarning, "NotReady", fmt::format("{} taken out of rotation: {}", name, e.reason));
+      break;
+    case probe::ProbeEventKind::kAvailable:
+      inst.available = true;
+      if (auto sit = services_.find(inst.service); sit != services_.end() && inst.hash == sit->second->currentHash) {
+        sit->second->status.lastProgressMs = nowMs();
+      }
+      break;
+    case probe::ProbeEventKind::kRestartRequired:
+      inst.assumedReady = false;
+      event(inst.service, object, kWarning, "Unhealthy", fmt::format("{}: {}; restarting it", name, e.reason));
+      killForRestart(inst, e.reason);
+      break;
+  }
+  record(inst);
+  pushSnapshot();
+  poke();
+}
+
+void Controller::killForRestart(Instance& inst, const std::string& reason) {
+  inst.ready = inst.available = false;
+  inst.killingForRestart = true;
+  inst.message = "Restarting: " + reason;
+  prober_->remove(inst.name);
+  pushSnapshot();  // out of rotation before anything is signalled
+  auto grace = milliseconds(seconds(inst.tmpl.terminationGracePeriodSeconds));
+  if (auto ok = supervisor_->terminate(inst.name, grace); !ok) {
+    logger_->warn("cannot stop {} for a restart: {}", inst.name, ok.error().message);
+  }
+}
+
+void Controller::onExit(const std::string& name, const supervisor::ExitInfo& exit) {
+  if (name == ProxyLink::kProcessName) {
+    proxy_->onExit(exit);
+    if (!proxyStopping_) {
+      event("", "proxy", kWarning, "ProxyExited", "The proxy " + exit.str() + "; starting it again");
+      poke();
+    }
+    return;
+  }
+  auto it = instances_.find(name);
+  if (it == instances_.end()) return;
+  Instance& inst = *it->second;
+  if (inst.phase == Instance::Phase::kTerminating) {
+    finishTermination(name, exit);
+    return;
+  }
+  prober_->remove(name);
+  bool wasRestart = inst.killingForRestart;
+  inst.ready = inst.available = inst.assumedReady = inst.killingForRestart = false;
+  inst.lastExit = exit.str();
+  auto delay = inst.backoff.exited(exit);
+  inst.phase = Instance::Phase::kBackOff;
+  inst.message = fmt::format("{}; restart in {}s", exit.str(), std::chrono::duration_cast<seconds>(delay).count());
+  event(inst.service, "instance/" + name, kWarning, wasRestart ? "Killed" : "BackOff",
+        fmt::format("{} {}{}; back-off {}s before restarting it", name, exit.str(),
+                    wasRestart ? " (stopped for a restart)" : "", std::chrono::duration_cast<seconds>(delay).count()));
+  record(inst);
+  pushSnapshot();
+  schedule(std::chrono::duration_cast<milliseconds>(delay));
+  poke();
+}
+
+void Controller::beginTermination(Instance& inst, const std::string& reason) {
+  if (inst.phase == Instance::Phase::kTerminating) return;
+  bool running = inst.phase == Instance::Phase::kRunning && supervisor_->watching(inst.name);
+  prober_->remove(inst.name);
+  inst.phase = Instance::Phase::kTerminating;
+  inst.ready = inst.available = inst.assumedReady = false;
+  inst.stopReason = reason;
+  inst.drainStart = clock_.now();
+  inst.graceEnd = inst.drainStart + seconds(inst.tmpl.terminationGracePeriodSeconds);
+  if (!running) {
+    event(inst.service, "instance/" + inst.name, kNormal, "Stopping", fmt::format("Stopping {}: {}", inst.name, reason));
+    finishTermination(inst.name, std::nullopt);
+    return;
+  }
+  inst.step = Instance::Step::kDrain;
+  inst.drainPushed = false;
+  event(inst.service, "instance/" + inst.name, kNormal, "Draining",
+        fmt::format("Draining {}: {}; out of rotation, waiting for in-flight requests", inst.name, reason));
+  record(inst);
+  inst.timer = std::make_unique<asio::steady_timer>(io_);
+  std::string name = inst.name;
+  asio::post(io_, [this, name, alive = std::weak_ptr<int>(alive_)] {
+    if (!alive.expired()) terminationStep(name);
+  });
+}
+
+void Controller::terminationStep(const std::string& name) {
+  auto it = instances_.find(name);
+  if (it == instances_.end()) return;
+  Instance& inst = *it->second;
+  if (inst.step != Instance::Step::kDrain) return;
+  auto now = clock_.now();
+  bool pastGrace = now >= inst.graceEnd;
+  auto again = [&] {
+    inst.timer->expires_after(options_.drainPollPeriod);
+    inst.timer->async_wait([this, name, alive = std::weak_ptr<int>(alive_)](const asio::error_code& ec) {
+      if (!ec && !alive.expired()) terminationStep(name);
+    });
+  };
+  // 1. Out of rotation: the proxy has installed a snapshot with this endpoint draining.
+  if (!inst.drainPushed) {
+    pushSnapshot();
+    if (!inst.drainPushed && !pastGrace && now - inst.drainStart < seconds(5)) {
+      again();
+      return;
+    }
+  }
+  // 2. Its in-flight requests finish (bounded by the grace period).
+  uint64_t inFlight = 0;
+  if (auto counts = proxy_->inFlight(); counts) {
+    if (auto c = counts->find(inst.address()); c != counts->end()) inFlight = c->second;
+  }
+  if (inFlight > 0 && !pastGrace) {
+    again();
+    return;
+  }
+  auto waited = std::chrono::duration_cast<milliseconds>(now - inst.drainStart).count();
+  event(inst.service, "instance/" + name, inFlight > 0 ? kWarning : kNormal, "Drained",
+        inFlight > 0 ? fmt::format("{}: grace period over with {} request(s) in flight", name, inFlight)
+                     : fmt::format("{}: no requests in flight after {} ms", name, waited));
+  runPreStop(inst);
+}
+
+void Controller::runPreStop(Instance& inst) {
+  inst.step = Instance::Step::kPreStop;
+  const auto& preStop = inst.tmpl.lifecycle.preStop;
+  if (!preStop) {
+    sendSigterm(inst);
+    return;
+  }
+  auto remaining = std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(inst.graceEnd - clock_.now()));
+  std::string name = inst.name;
+  std::string object = "instance/" + name;
+  std::weak_ptr<int> alive = alive_;
+  auto next = [this, name, alive] {
+    if (alive.expired()) return;
+    auto it = instances_.find(name);
+    if (it != instances_.end() && it->second->step == Instance::Step::kPreStop) sendSigterm(*it->second);
+  };
+  switch (preStop->kind) {
+    case spec::HandlerKind::kSleep: {
+      auto d = std::min(remaining, milliseconds(seconds(preStop->sleepSeconds)));
+      event(inst.service, object, kNormal, "PreStop", fmt::format("{}: preStop sleep {} ms", name, d.count()));
+      inst.timer->expires_after(d);
+      inst.timer->async_wait([next](const asio::error_code& ec) {
+        if (!ec) next();
+      });
+      return;
+    }
+    case spec::HandlerKind::kExec: {
+      event(inst.service, object, kNormal, "PreStop", fmt::format("{}: running preStop exec", name));
+      auto ok = supervisor_->runPreStopExec(name, preStop->exec.command, remaining,
+                                            [this, next, name, alive](const std::string&, const Result<supervisor::ExitInfo>& r) {
+                                              if (alive.expired()) return;
+                                              if (!r || !r->success()) {
+                                                auto it = instances_.find(name);
+                                                if (it != instances_.end()) {
+                                                  event(it->second->service, "instance/" + name, kWarning,
+                                                        "FailedPreStopHook",
+                                                        fmt::format("{}: preStop exec {}", name,
+                                                                    r ? r->str() : r.error().message));
+                                                }
+                                              }
+                                              next();
+                                            });
+      if (!ok) {
+        event(inst.service, object, kWarning, "FailedPreStopHook",
+              fmt::format("{}: preStop exec cannot start: {}", name, ok.error().message));
+        sendSigterm(inst);
+      }
+      return;
+    }
+    case spec::HandlerKind::kHttpGet: {
+      spec::Probe p;
+      p.kind = spec::ProbeKind::kHttpGet;
+      p.httpGet = preStop->httpGet;
+      p.timeoutSeconds = std::max(1, static_cast<int>(std::chrono::duration_cast<seconds>(remaining).count()));
+      inst.preStopRunner = probe::makeProbeRunner(io_, p, probe::ProbeEndpoint{"127.0.0.1", inst.port});
+      event(inst.service, object, kNormal, "PreStop",
+            fmt::format("{}: preStop GET {} on port {}", name, p.httpGet.path, p.httpGet.port ? p.httpGet.port : inst.port));
+      inst.preStopRunner->run([this, next, name, alive](probe::ProbeResult r) {
+        if (alive.expired()) return;
+        if (r.outcome != probe::ProbeOutcome::kSuccess) {
+          auto it = instances_.find(name);
+          if (it != instances_.end()) {
+            event(it->second->service, "instance/" + name, kWarning, "FailedPreStopHook",
+                  fmt::format("{}: preStop GET failed: {}", name, r.message));
+          }
+        }
+        next();
+      });
+      return;
+    }
+  }
+  sendSigterm(inst);
+}
+
+void Controller::sendSigterm(Instance& inst) {
+  inst.step = Instance::Step::kSigterm;
+  inst.preStopRunner.reset();
+  // As the kubelet does: when preStop used up the grace period, SIGTERM still gets 2 s.
+  auto remaining = std::chrono::duration_cast<milliseconds>(inst.graceEnd - clock_.now());
+  auto grace = std::max(remaining, milliseconds(2000));
+  event(inst.service, "instance/" + inst.name, kNormal, "Killing",
+        fmt::format("{}: SIGTERM, SIGKILL in {} ms if it has not exited", inst.name, grace.count()));
+  std::string name = inst.name;
+  auto ok = supervisor_->terminate(name, grace, [this, alive = std::weak_ptr<int>(alive_)](
+                                                    const std::string& n, const supervisor::Termination& t) {
+    if (alive.expired()) return;
+    auto it = instances_.find(n);
+    if (it != instances_.end() && t.outcome == supervisor::Termination::Outcome::kKilledAfterGrace) {
+      it->second->killedAfterGrace = true;
+    }
+  });
+  if (!ok && ok.error().code != ErrorCode::kConflict) {
+    // Not watched any more: it is gone already.
+    finishTermination(name, std::nullopt);
+  }
+}
+
+void Controller::finishTermination(const std::string& name, const std::optional<supervisor::ExitInfo>& exit) {
+  auto it = instances_.find(name);
+  if (it == instances_.end()) return;
+  Instance& inst = *it->second;
+  std::string how = exit ? exit->str() : "was not running";
+  if (inst.killedAfterGrace) {
+    event(inst.service, "instance/" + name, kWarning, "KilledAfterGrace",
+          fmt::format("{} ignored SIGTERM for {}s and was killed ({})", name, inst.tmpl.terminationGracePeriodSeconds, how));
+  } else {
+    event(inst.service, "instance/" + name, kNormal, "Stopped", fmt::format("{} stopped ({})", name, how));
+  }
+  prober_->remove(name);
+  if (inst.timer) inst.timer->cancel();
+  ports_.release(inst.port);
+  if (auto ok = store_.deleteInstance(name); !ok && ok.error().code != ErrorCode::kNotFound) {
+    logger_->error("cannot delete instance record {}: {}", name, ok.error().message);
+  }
+  if (auto sit = services_.find(inst.service); sit != services_.end()) sit->second->status.lastProgressMs = nowMs();
+  // Destroyed after this handler returns: pending handlers may still point at the timer.
+  std::shared_ptr<Instance> dead(std::move(it->second));
+  instances_.erase(it);
+  asio::post(io_, [dead] {});
+  poke();
+}
+
+void Controller::pushSnapshot() {
+  std::vector<ServiceView> views;
+  for (const auto& [name, s] : services_) {
+    ServiceView v;
+    v.name = name;
+    v.listen = s->spec.listen;
+    v.hosts = s->spec.hosts;
+    bool anyDraining = false;
+    for (const auto& [iname, inst] : instances_) {
+      if (inst->service != name) continue;
+      bool draining = inst->phase == Instance::Phase::kTerminating && inst->step != Instance::Step::kNone;
+      if (!inst->inRotation() && !draining) continue;
+      anyDraining = anyDraining || draining;
+      v.endpoints.push_back(EndpointView{iname, inst->address(), revisionNumber(s.get(), *inst), draining});
+    }
+    if (!s->exists && !anyDraining) continue;
+    views.push_back(std::move(v));
+  }
+  auto snapshot = buildRoutingSnapshot(views);
+  bool same = lastPushed_ && lastPushed_->listeners == snapshot.listeners;
+  if (!same) {
+    if (!proxy_->running()) return;
+    auto pushed = proxy_->push(snapshot);
+    if (!pushed) {
+      logger_->error("cannot send the routing snapshot to the proxy: {}", pushed.error().message);
+      return;
+    }
+    logger_->debug("routing snapshot {} sent", *pushed);
+    lastPushed_ = snapshot;
+  }
+  for (auto& [iname, inst] : instances_) {
+    if (inst->phase == Instance::Phase::kTerminating) inst->drainPushed = true;
+  }
+}
+
+int64_t Controller::revisionNumber(const Service* s, const Instance& inst) const {
+  if (s) {
+    if (auto it = s->revisionByHash.find(inst.hash); it != s->revisionByHash.end()) return it->second;
+  }
+  return inst.revision;
+}
+
+void Controller::updateStatus(Service& s) {
+  ServiceStatus& st = s.status;
+  int64_t now = nowMs();
+  st.observedGeneration = s.generation;
+  st.revision = s.currentRevision;
+  st.version = s.spec.tmpl.version;
+  st.replicas = s.spec.replicas;
+  st.totalReplicas = st.updatedReplicas = st.readyReplicas = st.availableReplicas = 0;
+  st.updatedAvailableReplicas = st.terminatingReplicas = 0;
+  for (const auto& [name, inst] : instances_) {
+    if (inst->service != s.name) continue;
+    if (inst->phase == Instance::Phase::kTerminating) {
+      ++st.terminatingReplicas;
+      continue;
+    }
+    ++st.totalReplicas;
+    bool updated = inst->hash == s.currentHash && inst->createdMs >= st.restartedAtMs;
+    st.updatedReplicas += updated ? 1 : 0;
+    st.readyReplicas += inst->inRotation() ? 1 : 0;
+    st.availableReplicas += inst->countsAvailable() ? 1 : 0;
+    st.updatedAvailableReplicas += updated && inst->countsAvailable() ? 1 : 0;
+  }
+  if (st.observedHash != s.currentHash) {
+    // A new rollout: a new template, an undo, or a rollback.
+    bool first = st.observedHash.empty();
+    st.observedHash = s.currentHash;
+    st.rolloutStartedMs = now;
+    st.lastProgressMs = now;
+    st.phase = "Progressing";
+    if (!s.rollingBack) st.rolledBackFrom = 0;  // only the rollout a rollback started carries it
+    s.rollingBack = false;
+    if (!first) {
+      event(s.name, "service/" + s.name, kNormal, "RolloutStarted",
+            fmt::format("Rolling out revision {} ({})", s.currentRevision, s.spec.tmpl.version));
+    }
+  }
+  bool complete = st.updatedReplicas == st.replicas && st.updatedAvailableReplicas == st.replicas &&
+                  st.totalReplicas == st.replicas;
+  if (complete) {
+    if (st.phase != "Complete") {
+      st.phase = "Complete";
+      st.stableRevision = s.currentRevision;
+      st.stableHash = s.currentHash;
+      st.lastProgressMs = now;
+      event(s.name, "service/" + s.name, kNormal, "RolloutComplete",
+            fmt::format("Revision {} ({}) is rolled out: {} of {} available", s.currentRevision, s.spec.tmpl.version,
+                        st.availableReplicas, st.replicas));
+      std::vector<int64_t> protect;
+      for (const auto& [name, inst] : instances_) {
+        if (inst->service == s.name) protect.push_back(revisionNumber(&s, *inst));
+      }
+      if (auto pruned = store_.pruneRevisions(s.name, s.spec.revisionHistoryLimit, protect); pruned && *pruned > 0) {
+        logger_->info("service {}: pruned {} old revision(s)", s.name, *pruned);
+      }
+    }
+    st.message = fmt::format("revision {} ({}) rolled out: {}", s.currentRevision, s.spec.tmpl.version, progressMessage(st));
+  } else if (s.spec.paused) {
+    st.phase = "Paused";
+    st.lastProgressMs = now;  // a paused rollout has no deadline, as in Kubernetes
+    st.message = "paused: " + progressMessage(st) + " (resume with: rollway rollout resume " + s.name + ")";
+  } else if (st.phase == "Failed" && st.failedHash == s.currentHash) {
+    st.message = fmt::format("revision {} failed to progress within {}s: {}", s.currentRevision,
+                             s.spec.progressDeadlineSeconds, progressMessage(st));
+  } else {
+    st.phase = "Progressing";
+    st.message = fmt::format("rolling out revision {} ({}): {}", s.currentRevision, s.spec.tmpl.version,
+                             progressMessage(st));
+    // The deadline applies to a rollout towards a revision that has not completed yet;
+    // a completed revision losing an instance is not a failed rollout.
+    if (st.stableHash != s.currentHash && now - st.lastProgressMs > int64_t{s.spec.progressDeadlineSeconds} * 1000) {
+      st.phase = "Failed";
+      st.failedRevision = s.currentRevision;
+      st.failedHash = s.currentHash;
+      st.message = fmt::format("revision {} ({}) made no progress for {}s: {}", s.currentRevision, s.spec.tmpl.version,
+                               s.spec.progressDeadlineSeconds, progressMessage(st));
+      event(s.name, "service/" + s.name, kWarning, "ProgressDeadlineExceeded", st.message);
+      (void)store_.setRevisionPhase(s.name, s.currentRevision, "Failed");
+      if (s.spec.autoRollback) rollback(s);
+    }
+  }
+  std::string text = toJson(st).dump();
+  if (text != s.statusJson) {
+    s.statusJson = text;
+    ++s.seq;
+    if (auto ok = store_.setServiceStatus(s.name, text); !ok) {
+      logger_->error("cannot store the status of {}: {}", s.name, ok.error().message);
+    }
+    auto waiters = std::move(s.waiters);
+    s.waiters.clear();
+    for (auto& w : waiters) {
+      if (w.timer) w.timer->cancel();
+      w.reply(status(s.name));
+    }
+  }
+}
+
+void Controller::rollback(Service& s) {
+  ServiceStatus& st = s.status;
+  if (st.stableHash.empty() || st.stableHash == s.currentHash) {
+    event(s.name, "service/" + s.name, kWarning, "RollbackSkipped",
+          "autoRollback is on, but there is no earlier revision that completed a rollout");
+    return;
+  }
+  auto number = s.revisionByHash.find(st.stableHash);
+  if (number == s.revisionByHash.end()) {
+    event(s.name, "service/" + s.name, kWarning, "RollbackSkipped", "the last stable revision was pruned");
+    return;
+  }
+  auto target = specWithTemplate(s.specJson, s.templateByNumber[number->second]);
+  if (!target) {
+    event(s.name, "service/" + s.name, kWarning, "RollbackFailed", target.error().message);
+    return;
+  }
+  auto outcome = store_.apply({toServiceInput(*target)});
+  if (!outcome) {
+    event(s.name, "service/" + s.name, kWarning, "RollbackFailed", outcome.error().message);
+    return;
+  }
+  int64_t failed = s.currentRevision;
+  st.rolledBackFrom = failed;
+  s.rollingBack = true;
+  event(s.name, "service/" + s.name, kWarning, "RolledBack",
+        fmt::format("Rolled back from revision {} to the last stable template ({}), now revision {}", failed,
+                    target->tmpl.version, outcome->front().revision));
+  refreshServices();
+  // The next pass starts the rollout back; status.rolledBackFrom tells watchers why.
+  poke();
+}
+
+Result<json> Controller::status(const std::string& service) const {
+  auto it = services_.find(service);
+  if (it == services_.end() || !it->second->exists) return fail(ErrorCode::kNotFound, "no service named {}", service);
+  const Service& s = *it->second;
+  json st = toJson(s.status);
+  st.erase("stableHash");
+  st.erase("failedHash");
+  st.erase("observedHash");
+  return json{{"name", service}, {"generation", s.generation}, {"seq", s.seq}, {"status", st}};
+}
+
+void Controller::watchStatus(const std::string& service, uint64_t after, milliseconds wait,
+                             std::function<void(Result<json>)> reply) {
+  auto it = services_.find(service);
+  if (it == services_.end() || !it->second->exists || it->second->seq > after || wait <= milliseconds(0)) {
+    reply(status(service));
+    return;
+  }
+  Service::Waiter w;
+  w.after = after;
+  w.reply = std::move(reply);
+  w.timer = std::make_shared<asio::steady_timer>(io_);
+  w.timer->expires_after(std::min(wait, milliseconds(60'000)));
+  std::weak_ptr<asio::steady_timer> weak = w.timer;
+  w.timer->async_wait([this, service, weak, alive = std::weak_ptr<int>(alive_)](const asio::error_code& ec) {
+    if (ec || alive.expired()) return;
+    auto sit = services_.find(service);
+    if (sit == services_.end()) return;
+    auto& waiters = sit->second->waiters;
+    auto timer = weak.lock();
+    auto found = std::find_if(waiters.begin(), waiters.end(), [&](const Service::Waiter& x) { return x.timer == timer; });
+    if (found == waiters.end()) return;
+    auto fn = std::move(found->reply);
+    waiters.erase(found);
+    fn(status(service));
+  });
+  it->second->waiters.push_back(std::move(w));
+}
+
+json Controller::instanceJson(const Instance& inst) const {
+  auto sit = services_.find(inst.service);
+  const Service* s = sit != services_.end() ? sit->second.get() : nullptr;
+  return {{"name", inst.name},
+          {"service", inst.service},
+          {"revision", revisionNumber(s, inst)},
+          {"version", inst.tmpl.version},
+          {"pid", inst.phase == Instance::Phase::kBackOff ? 0 : inst.pid},
+          {"port", inst.port},
+          {"address", inst.address()},
+          {"phase", inst.phaseName()},
+          {"ready", inst.inRotation()},
+          {"available", inst.countsAvailable()},
+          {"restarts", inst.backoff.restartCount()},
+          {"lastExit", inst.lastExit},
+          {"message", inst.phase == Instance::Phase::kBackOff ? inst.backoff.describe() : inst.message},
+          {"createdAtMs", inst.createdMs},
+          {"startedAtMs", inst.startedMs}};
+}
+
+json Controller::instances(const std::string& service) const {
+  json items = json::array();
+  for (const auto& [name, inst] : instances_) {
+    if (service.empty() || inst->service == service) items.push_back(instanceJson(*inst));
+  }
+  return {{"items", items}};
+}
+
+Result<int64_t> Controller::restart(const std::string& service) {
+  auto it = services_.find(service);
+  if (it == services_.end() || !it->second->exists) return fail(ErrorCode::kNotFound, "no service named {}", service);
+  Service& s = *it->second;
+  int64_t at = nowMs();
+  s.status.restartedAtMs = at;
+  s.status.observedHash.clear();  // counts as a new rollout
+  event(service, "service/" + service, kNormal, "RestartRequested", "Replacing every instance (rollout restart)");
+  updateStatus(s);
+  poke();
+  return at;
+}
+
+void Controller::shutdown(bool all, std::function<void()> done) {
+  if (!all) {
+    done();
+    return;
+  }
+  event("", "daemon", kNormal, "ShuttingDown", "rollway down --all: draining and stopping every instance, then the proxy");
+  shuttingDownAll_ = true;
+  shutdownDone_ = std::move(done);
+  poke();
+}
+
+void Controller::maybeFinishShutdown() {
+  if (!shuttingDownAll_ || !shutdownDone_ || proxyStopping_ || !instances_.empty()) return;
+  proxyStopping_ = true;
+  proxy_->stop(seconds(35), [this, alive = std::weak_ptr<int>(alive_)] {
+    if (alive.expired()) return;
+    event("", "proxy", kNormal, "ProxyStopped", "The proxy has stopped");
+    auto done = std::move(shutdownDone_);
+    shutdownDone_ = nullptr;
+    if (done) done();
+  });
+}
+
+void Controller::event(const std::string& service, const std::string& object, const std::string& type,
+                       const std::string& reason, const std::string& message) {
+  if (type == kWarning) {
+    logger_->warn("{} {}: {}", object, reason, message);
+  } else {
+    logger_->info("{} {}: {}", object, reason, message);
+  }
+  store::Event e;
+  e.service = service;
+  e.object = object;
+  e.type = type;
+  e.reason = reason;
+  e.message = message;
+  if (auto ok = store_.appendEvent(std::move(e)); !ok) logger_->error("cannot record event: {}", ok.error().message);
+}
+
+}  // namespace rollway::controller

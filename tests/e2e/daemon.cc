@@ -1,0 +1,141 @@
+#include "daemon.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace rollway::e2e {
+
+using namespace std::chrono_literals;
+
+bool processAlive(pid_t pid) {
+  if (pid <= 0) return false;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close = text.rfind(')');
+  if (text.empty() || close == std::string::npos || close + 2 >= text.size()) return false;
+  char state = text[close + 2];
+  return state != 'Z' && state != 'X';
+}
+
+Daemon::Daemon(std::string dataDir, std::vector<std::string> extra) : dataDir_(std::move(dataDir)), extra_(std::move(extra)) {
+  // Instance ports: a 100-port window per daemon, so parallel tests do not meet.
+  static int created = 0;
+  portWindow_ = 21000 + static_cast<int>((::getpid() * 7 + created++ * 13) % 90) * 100;
+  start();
+}
+
+Daemon::~Daemon() {
+  // A daemon the test stopped hands its instances to the next daemon on the same data
+  // dir; a running one takes everything down with it.
+  if (!process_ || !process_->running()) return;
+  rememberPids();
+  downAll();
+  process_->signal(SIGKILL);
+  process_->wait(5s);
+  // Whatever is left (a test that failed half-way): by PID.
+  for (pid_t pid : seen_) {
+    if (processAlive(pid)) ::kill(pid, SIGKILL);
+  }
+}
+
+void Daemon::start() {
+  int first = portWindow_;
+  std::vector<std::string> argv = {binary("rollway"), "serve",           "--data-dir",
+                                   dataDir_,           "--log-level",     "debug",
+                                   "--restart-backoff", "1s",            "--port-range",
+                                   std::to_string(first) + "-" + std::to_string(first + 99),
+                                   "--proxy-workers", "1"};
+  argv.insert(argv.end(), extra_.begin(), extra_.end());
+  process_ = std::make_unique<Process>(argv, dataDir_ + ".log." + std::to_string(starts_++));
+}
+
+bool Daemon::waitReady() {
+  bool ok = waitFor([&] { return run({"version"}, 5s).out.find("server: rollway") != std::string::npos; }, 20s);
+  std::ifstream pidFile(dataDir_ + "/proxy/proxy.pid");
+  pid_t proxyPid = 0;
+  if (pidFile >> proxyPid) seen_.push_back(proxyPid);
+  return ok;
+}
+
+int Daemon::stop() {
+  rememberPids();
+  process_->signal(SIGTERM);
+  return process_->wait(15s);
+}
+
+void Daemon::kill() {
+  rememberPids();
+  process_->signal(SIGKILL);
+  process_->wait(5s);
+}
+
+int Daemon::downAll() {
+  auto r = run({"down", "--all"}, 120s);
+  if (process_) process_->wait(15s);
+  return r.exitCode;
+}
+
+std::vector<std::string> Daemon::cli(std::vector<std::string> args) const {
+  std::vector<std::string> argv = {binary("rollway"), "--server", "unix:" + socket()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+CommandResult Daemon::run(std::vector<std::string> args, std::chrono::milliseconds timeout) const {
+  return e2e::run(cli(std::move(args)), timeout);
+}
+
+nlohmann::json Daemon::instances(const std::string& service) {
+  std::vector<std::string> args = {"get", "instances"};
+  if (!service.empty()) args.push_back(service);
+  args.insert(args.end(), {"-o", "json"});
+  auto r = run(args, 10s);
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  if (j.is_discarded() || !j.contains("items")) return nlohmann::json::array();
+  for (const auto& i : j["items"]) {
+    pid_t pid = i.value("pid", 0);
+    if (pid > 0 && std::find(seen_.begin(), seen_.end(), pid) == seen_.end()) seen_.push_back(pid);
+  }
+  return j["items"];
+}
+
+nlohmann::json Daemon::status(const std::string& service) const {
+  auto r = run({"get", "services", service, "-o", "json"}, 10s);
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  if (j.is_discarded() || !j.contains("status")) return nullptr;
+  return j["status"];
+}
+
+std::string Daemon::log() const {
+  std::string out;
+  for (int i = 0; i < starts_; ++i) out += readFile(dataDir_ + ".log." + std::to_string(i));
+  return out;
+}
+
+void Daemon::rememberPids() { instances(); }
+
+std::string demoServiceYaml(const DemoService& s) {
+  std::ostringstream y;
+  y << "apiVersion: rollway.dev/v1\nkind: Service\nmetadata: {name: " << s.name << "}\nspec:\n"
+    << "  replicas: " << s.replicas << "\n"
+    << "  listen: 127.0.0.1:" << s.port << "\n"
+    << "  progressDeadlineSeconds: " << s.progressDeadlineSeconds << "\n"
+    << "  autoRollback: " << (s.autoRollback ? "true" : "false") << "\n"
+    << "  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: " << s.maxSurge
+    << ", maxUnavailable: " << s.maxUnavailable << "}}\n"
+    << s.extraSpec << "  template:\n"
+    << "    version: " << s.version << "\n"
+    << "    command: [\"" << std::filesystem::absolute(binary("demo-app")).string() << "\", \"--port\", \"${PORT}\", \"--version\", \"${ROLLWAY_VERSION}\"";
+  for (const auto& a : s.appArgs) y << ", \"" << a << "\"";
+  y << "]\n"
+    << "    terminationGracePeriodSeconds: " << s.terminationGracePeriodSeconds << "\n";
+  if (!s.readiness.empty()) y << "    readinessProbe: " << s.readiness << "\n";
+  y << s.extraTemplate;
+  return y.str();
+}
+
+}  // namespace rollway::e2e
