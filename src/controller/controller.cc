@@ -14,6 +14,7 @@
 #include "rollway/probe/probe_runner.h"
 #include "rollway/spec/serialize.h"
 #include "rollway/supervisor/instance_name.h"
+#include "rollway/supervisor/proc_stat.h"
 
 namespace rollway::controller {
 
@@ -188,6 +189,12 @@ void Controller::adopt(const store::InstanceRecord& r) {
   launch.workingDir = inst->tmpl.workingDir;
   auto adopted = supervisor_->adopt(launch, static_cast<pid_t>(r.pid), r.startTimeTicks);
   if (!adopted) {
+    // Started (or restarted) but not recorded with its pid before the daemon died.
+    if (auto found = supervisor::findInstanceProcess(r.name); found) {
+      adopted = supervisor_->adopt(launch, found->pid, found->startTimeTicks);
+    }
+  }
+  if (!adopted) {
     event(r.service, "instance/" + r.name, kWarning, "InstanceLost",
           fmt::format("Instance {} (pid {}) did not survive the daemon restart; it will be replaced", r.name, r.pid));
     (void)store_.deleteInstance(r.name);
@@ -211,7 +218,7 @@ void Controller::adopt(const store::InstanceRecord& r) {
     // stop it without probing.
     instances_[r.name] = std::move(inst);
     event(r.service, "instance/" + r.name, kNormal, "Adopted",
-          fmt::format("Adopted {} (pid {}); its service or revision no longer exists", r.name, r.pid));
+          fmt::format("Adopted {} (pid {}); its service or revision no longer exists", r.name, adopted->pid));
     return;
   }
   int minReady = sit != services_.end() ? sit->second->spec.minReadySeconds : 0;
@@ -221,7 +228,7 @@ void Controller::adopt(const store::InstanceRecord& r) {
   }
   prober_->setMinReadySeconds(r.name, minReady);
   event(r.service, "instance/" + r.name, kNormal, "Adopted",
-        fmt::format("Adopted running instance {} (pid {}, port {})", r.name, r.pid, r.port));
+        fmt::format("Adopted running instance {} (pid {}, port {})", r.name, adopted->pid, r.port));
   instances_[r.name] = std::move(inst);
 }
 
@@ -414,6 +421,9 @@ void Controller::startNew(Service& s) {
   Instance& ref = *inst;
   instances_[inst->name] = std::move(inst);
   s.status.lastProgressMs = nowMs();
+  // Recorded before it exists: should the daemon die between fork and the record with
+  // the pid, the next daemon still knows the name and finds the process by it.
+  record(ref);
   if (auto ok = spawn(ref); ok) {
     event(s.name, "instance/" + ref.name, kNormal, "Started",
           fmt::format("Started {} (revision {}, {}) on port {}, pid {}", ref.name, s.currentRevision,

@@ -6,6 +6,9 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <vector>
 
 #include "rollway/supervisor/unique_fd.h"
@@ -99,6 +102,34 @@ Result<ProcStat> readProcStat(pid_t pid) {
     return fail(ErrorCode::kNotFound, "process {} does not exist", pid);
   }
   return parseProcStat(text);
+}
+
+std::optional<ProcStat> findInstanceProcess(std::string_view instance) {
+  std::string needle = "ROLLWAY_INSTANCE=" + std::string(instance);
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    pid_t pid = static_cast<pid_t>(std::stol(name));
+    std::ifstream in(entry.path() / "environ", std::ios::binary);
+    if (!in) continue;
+    std::string env((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    size_t at = 0;
+    bool found = false;
+    while (at < env.size()) {
+      size_t end = env.find('\0', at);
+      if (end == std::string::npos) end = env.size();
+      if (std::string_view(env).substr(at, end - at) == needle) {
+        found = true;
+        break;
+      }
+      at = end + 1;
+    }
+    if (!found) continue;
+    auto st = readProcStat(pid);
+    if (st && st->session == pid && !st->zombie()) return *st;
+  }
+  return std::nullopt;
 }
 
 }  // namespace rollway::supervisor

@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,5 +30,12 @@ Result<ProcStat> parseProcStat(std::string_view text);
 
 // Reads /proc/<pid>/stat; kNotFound when the process does not exist.
 Result<ProcStat> readProcStat(pid_t pid);
+
+// The live session leader (pid == session id, not a zombie) whose environment holds
+// ROLLWAY_INSTANCE=<instance>: how a restarted daemon finds an instance it started but
+// had not recorded yet (it crashed between fork and the store write). Children of the
+// instance inherit its environment but are not session leaders. Only processes of this
+// user are readable; nullopt when none matches.
+std::optional<ProcStat> findInstanceProcess(std::string_view instance);
 
 }  // namespace rollway::supervisor

@@ -287,6 +287,20 @@ TEST_F(SupervisorTest, AdoptsOwnChildAfterSupervisorRestart) {
   EXPECT_EQ(exits_["web-3-again"], ExitInfo::signaled(SIGTERM));
 }
 
+// A daemon that died between fork and recording the pid finds its instance by name.
+TEST_F(SupervisorTest, FindsAnInstanceByItsNameNotItsChildren) {
+  auto p = start(spec("web-3-findme", {"/bin/sh", "-c", "/bin/sleep 300 & wait"}));
+  ASSERT_TRUE(p) << p.error().str();
+  auto found = findInstanceProcess("web-3-findme");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->pid, p->pid);  // the session leader, not its sleep child
+  EXPECT_EQ(found->startTimeTicks, p->startTimeTicks);
+  EXPECT_FALSE(findInstanceProcess("web-3-nobody"));
+  EXPECT_FALSE(findInstanceProcess("web-3-findm"));  // whole value only
+  ASSERT_TRUE(supervisor_->terminate("web-3-findme", 5s));
+  ASSERT_TRUE(waitExit("web-3-findme"));
+}
+
 TEST_F(SupervisorTest, AdoptsAnOrphanByPidAndStartTime) {
   // A "daemon" process starts an instance in its own session and exits: the instance
   // is re-parented away from us, exactly as after a daemon restart.
