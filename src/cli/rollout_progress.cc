@@ -5,31 +5,6 @@
 
 namespace rollway::cli {
 
-RolloutStatus RolloutStatus::fromJson(const nlohmann::json& status) {
-  auto number = [&](const char* key) {
-    auto it = status.find(key);
-    return it != status.end() && it->is_number() ? it->get<int64_t>() : int64_t{0};
-  };
-  auto text = [&](const char* key) {
-    auto it = status.find(key);
-    return it != status.end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
-  RolloutStatus s;
-  if (!status.is_object()) return s;
-  s.observedGeneration = number("observedGeneration");
-  s.revision = number("revision");
-  s.version = text("version");
-  s.replicas = number("replicas");
-  s.updatedReplicas = number("updatedReplicas");
-  s.availableReplicas = number("availableReplicas");
-  s.updatedAvailableReplicas = number("updatedAvailableReplicas");
-  s.terminatingReplicas = number("terminatingReplicas");
-  s.phase = text("phase");
-  s.message = text("message");
-  s.rolledBackFrom = number("rolledBackFrom");
-  return s;
-}
-
 RolloutWatch::RolloutWatch(std::string service, int64_t generation)
     : service_(std::move(service)), generation_(generation) {}
 

@@ -6,25 +6,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rollway/controller/service_status.h"
+
 namespace rollway::cli {
 
-// The fields of GET /v1/services/{name}/status that `rollout status` reads.
-struct RolloutStatus {
-  int64_t observedGeneration = 0;
-  int64_t revision = 0;
-  std::string version;
-  int64_t replicas = 0;
-  int64_t updatedReplicas = 0;
-  int64_t availableReplicas = 0;
-  int64_t updatedAvailableReplicas = 0;
-  int64_t terminatingReplicas = 0;
-  std::string phase;  // Progressing, Complete, Paused, Failed, RolledBack
-  std::string message;
-  int64_t rolledBackFrom = 0;
-
-  // From the reply's "status" object; absent fields stay 0 / "".
-  static RolloutStatus fromJson(const nlohmann::json& status);
-};
+// GET /v1/services/{name}/status's "status", read with controller::statusFromJson.
+using RolloutStatus = controller::ServiceStatus;
 
 enum class RolloutVerdict { kWaiting, kComplete, kFailed, kRolledBack };
 

@@ -89,7 +89,7 @@ int runStatus(const StatusOptions& opts, const Context& ctx) {
       return reportError(reply.error());
     }
     const int64_t replySeq = reply->value("seq", int64_t{0});
-    const RolloutStatus status = RolloutStatus::fromJson(reply->value("status", nlohmann::json::object()));
+    const RolloutStatus status = controller::statusFromJson(reply->value("status", nlohmann::json::object()));
     RolloutStep step = watch.observe(status);
     if (*format != OutputFormat::kTable) {
       if (replySeq != seq) printStructured(*reply, *format);

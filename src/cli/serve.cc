@@ -237,7 +237,8 @@ int runServe(ServeOptions opts) {
       (*logger)->info("SIGHUP: nothing to reload yet");
       continue;
     }
-    (*logger)->info("{}: stopping; instances and the proxy keep running (rollway down --all stops them)",
+    (*logger)->info("{}: stopping the daemon; running instances and the proxy are left running "
+                    "(the next daemon adopts them; rollway down --all stops everything)",
                     sig == SIGINT ? "SIGINT" : "SIGTERM");
     break;
   }

@@ -99,7 +99,7 @@ Result<bool> ProxyLink::ensureRunning() {
 
 void ProxyLink::onExit(const supervisor::ExitInfo& exit) {
   healthy_ = false;
-  logger_->warn("the proxy {}", exit.str());
+  logger_->info("the proxy {}", exit.str());
 }
 
 Result<uint64_t> ProxyLink::push(proxy::RoutingSnapshot snapshot) {

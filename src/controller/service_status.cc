@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -33,22 +34,31 @@ json toJson(const ServiceStatus& s) {
           {"observedHash", s.observedHash}};
 }
 
-ServiceStatus statusFromJson(const std::string& text) {
+ServiceStatus statusFromJson(const json& j) {
   ServiceStatus s;
-  auto j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return s;
+  if (!j.is_object()) return s;
+  // Fields of the wrong type keep their defaults: a status is advisory and rebuilt by
+  // the next reconcile.
   auto get = [&j](const char* key, auto& field) {
-    if (!j.contains(key)) return;
-    try {
-      j.at(key).get_to(field);
-    } catch (const json::exception&) {
-      // keep the default: a status is advisory and rebuilt on the next reconcile
+    auto it = j.find(key);
+    if (it == j.end()) return;
+    using T = std::decay_t<decltype(field)>;
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (it->is_string()) field = it->template get<std::string>();
+    } else {
+      if (it->is_number_integer()) field = it->template get<T>();
     }
   };
   get("observedGeneration", s.observedGeneration);
   get("revision", s.revision);
   get("version", s.version);
   get("replicas", s.replicas);
+  get("totalReplicas", s.totalReplicas);
+  get("updatedReplicas", s.updatedReplicas);
+  get("readyReplicas", s.readyReplicas);
+  get("availableReplicas", s.availableReplicas);
+  get("updatedAvailableReplicas", s.updatedAvailableReplicas);
+  get("terminatingReplicas", s.terminatingReplicas);
   get("phase", s.phase);
   get("message", s.message);
   get("stableRevision", s.stableRevision);
@@ -61,6 +71,10 @@ ServiceStatus statusFromJson(const std::string& text) {
   get("restartedAtMs", s.restartedAtMs);
   get("observedHash", s.observedHash);
   return s;
+}
+
+ServiceStatus statusFromJson(const std::string& text) {
+  return statusFromJson(json::parse(text, nullptr, false));
 }
 
 std::string progressMessage(const ServiceStatus& s) {

@@ -174,6 +174,32 @@ TEST_F(InstancesTest, InstanceIgnoringSigtermIsKilledAtTheGracePeriod) {
   EXPECT_LT(killing, killed);
 }
 
+// Restart policy Always: a crashing instance is restarted in place after a back-off
+// (1 s in tests, doubling), visible as CrashLoopBackOff with its last exit.
+TEST_F(InstancesTest, CrashingInstanceShowsCrashLoopBackOffAndRestarts) {
+  service_.replicas = 1;
+  service_.appArgs = {"--crash-after", "1s"};
+  apply();
+  std::string name;
+  bool sawBackOff = false;
+  ASSERT_TRUE(waitFor(
+      [&] {
+        auto items = daemon_->instances(service_.name);
+        if (items.size() != 1) return false;
+        name = items[0].value("name", "");
+        if (items[0].value("phase", "") == "CrashLoopBackOff") {
+          sawBackOff = true;
+          EXPECT_EQ(items[0].value("lastExit", ""), "exited with code 3") << items.dump(2);
+          EXPECT_NE(items[0].value("message", "").find("CrashLoopBackOff"), std::string::npos) << items.dump(2);
+        }
+        return sawBackOff && items[0].value("restarts", 0) >= 2;
+      },
+      20s))
+      << daemon_->instances().dump(2) << events();
+  EXPECT_EQ(daemon_->instances(service_.name)[0].value("name", ""), name) << "restarted in place, same name";
+  EXPECT_NE(events().find("BackOff"), std::string::npos);
+}
+
 // exec probes get argv, never a shell: an argument with shell metacharacters reaches the
 // program as one literal string.
 TEST_F(InstancesTest, ExecProbeArgumentsArePassedLiterally) {

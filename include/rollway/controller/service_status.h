@@ -38,7 +38,10 @@ struct ServiceStatus {
 };
 
 nlohmann::json toJson(const ServiceStatus& status);
-// Missing fields keep their defaults; a corrupt document gives a default status.
+// Missing fields, or fields of the wrong type, keep their defaults; a corrupt document
+// gives a default status. The JSON form is what GET /v1/services/{name}/status holds
+// under "status" (the CLI reads it with this too).
+ServiceStatus statusFromJson(const nlohmann::json& status);
 ServiceStatus statusFromJson(const std::string& text);
 
 // "2 of 4 updated, 3 available" — the progress line `rollout status` prints.

@@ -21,7 +21,7 @@ RolloutStatus status(int64_t revision, const std::string& phase, int64_t updated
 using Lines = std::vector<std::string>;
 
 TEST(RolloutStatus, ReadsTheReplyAndToleratesMissingFields) {
-  auto s = RolloutStatus::fromJson({{"revision", 3}, {"version", "v2"}, {"replicas", 4}, {"phase", "Paused"},
+  auto s = controller::statusFromJson({{"revision", 3}, {"version", "v2"}, {"replicas", 4}, {"phase", "Paused"},
                                     {"rolledBackFrom", 2}, {"message", nullptr}});
   EXPECT_EQ(s.revision, 3);
   EXPECT_EQ(s.version, "v2");
@@ -29,7 +29,7 @@ TEST(RolloutStatus, ReadsTheReplyAndToleratesMissingFields) {
   EXPECT_EQ(s.phase, "Paused");
   EXPECT_EQ(s.rolledBackFrom, 2);
   EXPECT_EQ(s.message, "");
-  EXPECT_EQ(RolloutStatus::fromJson(nullptr).revision, 0);
+  EXPECT_EQ(controller::statusFromJson(nlohmann::json(nullptr)).revision, 0);
 }
 
 TEST(RolloutWatch, PrintsProgressOnlyWhenItChangesThenSucceeds) {
