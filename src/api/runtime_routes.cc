@@ -140,7 +140,12 @@ bool ControlApi::handleRuntime(const http::Request& request, net::Responder& res
     auto at = ctl->restart(name);
     respond(at ? jsonReply(200, {{"name", name}, {"restartedAtMs", *at}}) : errorReply(at.error()));
   } else if (action == "undo") {
-    respond(postUndo(name, request));
+    auto reply = postUndo(name, request);
+    if (reply.status == 200 && !b.value("withSteps", false)) ctl->skipSteps(name);
+    respond(std::move(reply));
+  } else if (action == "promote" || action == "abort" || action == "retry") {
+    auto ok = action == "promote" ? ctl->promote(name) : action == "abort" ? ctl->abort(name) : ctl->retry(name);
+    respond(ok ? jsonReply(200, {{"name", name}, {"action", action}}) : errorReply(ok.error()));
   } else {
     respond(notFound("no such resource: " + std::string(request.path())));
   }

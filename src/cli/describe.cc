@@ -1,5 +1,6 @@
 #include <iostream>
 
+#include "rollout_progress.h"
 #include "table.h"
 #include "verbs.h"
 
@@ -75,6 +76,11 @@ int describeService(const Context& ctx, const std::string& name, OutputFormat fo
   out << "  Liveness:          " << probeLine(tmpl.value("livenessProbe", nlohmann::json())) << '\n';
   out << "  Readiness:         " << probeLine(tmpl.value("readinessProbe", nlohmann::json())) << '\n';
   out << "  Grace period:      " << scalar(tmpl["terminationGracePeriodSeconds"]) << "s\n";
+  if (s.contains("status") && s["status"].is_object() && !s["status"].empty()) {
+    RolloutStatus status = controller::statusFromJson(s["status"]);
+    if (status.strategy.empty()) status.strategy = strategy.value("type", "");  // a daemon before Canary
+    out << describeRollout(status);
+  }
   out << "Revisions:\n";
   Table table({"  REVISION", "VERSION", "TEMPLATE-HASH", "CURRENT", "AGE"});
   for (const auto& r : (*revisions)["items"]) {
@@ -91,7 +97,7 @@ int describeService(const Context& ctx, const std::string& name, OutputFormat fo
 void addDescribe(CLI::App& app, Context& ctx, int& exitCode) {
   auto kind = std::make_shared<std::string>();
   auto name = std::make_shared<std::string>();
-  auto* cmd = app.add_subcommand("describe", "Show one service in detail: spec, revisions and recent events");
+  auto* cmd = app.add_subcommand("describe", "Show one service in detail: spec, rollout, revisions and recent events");
   cmd->add_option("kind", *kind, "service")->required()->check(CLI::IsMember({"service", "services", "svc"}));
   cmd->add_option("name", *name, "Service name")->required();
   cmd->callback([kind, name, &ctx, &exitCode] {

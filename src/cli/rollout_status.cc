@@ -111,19 +111,25 @@ int runStatus(const StatusOptions& opts, const Context& ctx) {
 
 void addRolloutStatus(CLI::App& rollout, Context& ctx, int& exitCode) {
   auto opts = std::make_shared<StatusOptions>();
-  auto* cmd = rollout.add_subcommand("status", "Watch a service's rollout until it completes, fails or is rolled back");
+  auto* cmd = rollout.add_subcommand(
+      "status", "Watch a service's rollout until it completes, fails, is aborted or rolled back, or waits for a person");
   cmd->add_option("name", opts->name, "The service")->required();
   cmd->add_option("--timeout", opts->timeout, "Give up after this long (exit 2); 0 waits forever")
       ->capture_default_str();
   cmd->add_flag("-w,--watch", opts->watch,
                 "Wait for the end (default), or with --watch=false print the current state once");
   cmd->footer(
-      "Exit codes: 0 rolled out, 1 failed or rolled back (or, with --watch=false, not complete yet),\n"
-      "2 timed out. A revision applied while watching is followed.\n\n"
+      "Exit codes: 0 rolled out; 1 failed, aborted (phase Degraded) or rolled back (or, with --watch=false,\n"
+      "not complete yet); 2 timed out; 3 paused waiting for a person (a `pause: {}` step, a blue-green preview,\n"
+      "inconclusive analysis or `rollout pause`): the reason is printed and it returns at once.\n"
+      "Canary rollouts show the step and the canary's share of traffic, blue-green ones the preview, and\n"
+      "each new analysis window is printed (one value per metric, with the stable revision's).\n"
+      "A revision applied while watching is followed.\n\n"
       "Examples:\n"
       "  rollway apply -f web.yaml && rollway rollout status web\n"
       "  rollway rollout status web --timeout 2m\n"
-      "  rollway rollout status web --watch=false");
+      "  rollway rollout status web --watch=false\n"
+      "  rollway rollout status web; [ $? -eq 3 ] && rollway rollout promote web");
   cmd->callback([opts, &ctx, &exitCode] { exitCode = runStatus(*opts, ctx); });
 }
 

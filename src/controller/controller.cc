@@ -1,5 +1,7 @@
 #include "rollway/controller/controller.h"
 
+#include "controller_state.h"
+
 #include <signal.h>
 
 #include <algorithm>
@@ -28,84 +30,6 @@ constexpr const char* kNormal = "Normal";
 constexpr const char* kWarning = "Warning";
 
 }  // namespace
-
-// One instance slot: a process (restarted in place on a crash, with backoff) plus its
-// probe and termination state. The name stays for the slot's whole life.
-struct Controller::Instance {
-  enum class Phase { kRunning, kBackOff, kTerminating };
-  enum class Step { kNone, kDrain, kPreStop, kSigterm };
-
-  Instance(const Clock& clock, supervisor::BackoffPolicy policy) : backoff(clock, policy) {}
-
-  std::string name;
-  std::string service;
-  std::string hash;  // template hash: the revision, whatever its number becomes
-  int64_t revision = 0;
-  spec::Template tmpl;
-  int port = 0;
-  Phase phase = Phase::kRunning;
-  pid_t pid = 0;
-  int64_t startTicks = 0;
-  bool ready = false;
-  bool available = false;
-  // Adopted after a daemon restart while it was ready: it stays in rotation until its
-  // readiness probe has spoken (or assumedUntil passes), so a restart of the control
-  // plane never empties the proxy.
-  bool assumedReady = false;
-  SteadyTime assumedUntil{};
-  bool killingForRestart = false;
-  supervisor::RestartBackoff backoff;
-  int64_t createdMs = 0;
-  int64_t startedMs = 0;
-  std::string message;
-  std::string lastExit;
-
-  // Termination.
-  Step step = Step::kNone;
-  std::string stopReason;
-  SteadyTime drainStart{};
-  SteadyTime graceEnd{};
-  bool drainPushed = false;
-  bool killedAfterGrace = false;
-  std::unique_ptr<asio::steady_timer> timer;
-  std::unique_ptr<probe::ProbeRunner> preStopRunner;
-
-  std::string address() const { return "127.0.0.1:" + std::to_string(port); }
-  bool inRotation() const { return phase == Phase::kRunning && (ready || assumedReady); }
-  bool countsAvailable() const { return phase == Phase::kRunning && (available || assumedReady); }
-  const char* phaseName() const {
-    switch (phase) {
-      case Phase::kBackOff: return "CrashLoopBackOff";
-      case Phase::kTerminating: return "Terminating";
-      case Phase::kRunning: break;
-    }
-    if (ready || assumedReady) return "Ready";
-    return startedMs > 0 && message.starts_with("NotReady") ? "NotReady" : "Starting";
-  }
-};
-
-struct Controller::Service {
-  std::string name;
-  bool exists = false;
-  spec::ServiceSpec spec;
-  std::string specJson;
-  int64_t generation = 0;
-  std::string currentHash;
-  int64_t currentRevision = 0;
-  std::map<std::string, int64_t> revisionByHash;
-  std::map<int64_t, std::string> templateByNumber;
-  ServiceStatus status;
-  std::string statusJson;  // as last stored
-  uint64_t seq = 1;
-  int64_t warnedGeneration = 0;
-  bool rollingBack = false;  // the next new rollout was started by an automatic rollback
-  struct Waiter {
-    uint64_t after = 0;
-    std::function<void(Result<json>)> reply;
-    std::shared_ptr<asio::steady_timer> timer;
-  };
-  std::vector<Waiter> waiters;
-};
 
 Controller::Controller(asio::io_context& io, store::Store& store, const Clock& clock, Random& random,
                        ControllerOptions options, Logger logger)
@@ -136,6 +60,8 @@ Controller::Controller(asio::io_context& io, store::Store& store, const Clock& c
   po.workingDir = options_.dataDir;
   po.manage = options_.manageProxy;
   proxy_ = std::make_unique<ProxyLink>(*supervisor_, po, logger_);
+  prometheus_ = analysis::makePrometheusProvider();
+  webhook_ = analysis::makeWebhookProvider();
 }
 
 Controller::~Controller() {
@@ -369,53 +295,64 @@ void Controller::reconcileService(Service& s) {
       }
     }
   }
-  if (s.spec.strategy.type != spec::StrategyType::kRollingUpdate && s.warnedGeneration != s.generation) {
-    s.warnedGeneration = s.generation;
-    event(s.name, "service/" + s.name, kWarning, "StrategyNotImplemented",
-          fmt::format("strategy {} is not implemented yet; rolling out with rollingUpdate "
-                      "(maxSurge {}, maxUnavailable {}) instead",
-                      spec::strategyTypeName(s.spec.strategy.type),
-                      s.spec.strategy.rollingUpdate.maxSurge.isPercent()
-                          ? std::to_string(s.spec.strategy.rollingUpdate.maxSurge.value()) + "%"
-                          : std::to_string(s.spec.strategy.rollingUpdate.maxSurge.value()),
-                      s.spec.strategy.rollingUpdate.maxUnavailable.isPercent()
-                          ? std::to_string(s.spec.strategy.rollingUpdate.maxUnavailable.value()) + "%"
-                          : std::to_string(s.spec.strategy.rollingUpdate.maxUnavailable.value())));
-  }
+  beginRolloutIfNew(s);
   if (!s.spec.paused) {
-    std::vector<PlanInstance> view;
-    for (Instance* inst : mine) {
-      if (inst->phase == Instance::Phase::kTerminating) continue;
-      bool updated = inst->hash == s.currentHash && inst->createdMs >= s.status.restartedAtMs;
-      view.push_back(PlanInstance{inst->name, updated, inst->ready || inst->assumedReady, inst->countsAvailable(),
-                                  revisionNumber(&s, *inst), inst->createdMs});
+    ServiceStatus& st = s.status;
+    auto type = s.spec.strategy.type;
+    int64_t keepPreviousMs = int64_t{s.spec.strategy.blueGreen.scaleDownDelaySeconds} * 1000 - (nowMs() - st.promotedAtMs);
+    if (stepsActive(s)) {
+      if (type == spec::StrategyType::kCanary) {
+        reconcileCanary(s, mine);
+      } else {
+        reconcileBlueGreen(s, mine);
+      }
+    } else if (type == spec::StrategyType::kBlueGreen && !st.previousHash.empty() && st.previousHash != s.currentHash &&
+               keepPreviousMs > 0) {
+      // Promoted: the old revision stays up (out of rotation) for scaleDownDelaySeconds,
+      // so that an undo in that window is one swap.
+      applyCounts(s, mine, {{s.currentHash, s.spec.replicas}, {st.previousHash, s.spec.replicas}});
+      schedule(std::chrono::milliseconds(keepPreviousMs));
+    } else {
+      // RollingUpdate; and for the other strategies the first rollout, scaling, restarts
+      // and undo targets: all new instances up first, then the old ones go.
+      spec::RollingUpdate rollingUpdate = s.spec.strategy.rollingUpdate;
+      if (type != spec::StrategyType::kRollingUpdate) {
+        rollingUpdate.maxSurge = spec::IntOrPercent::percent(100);
+        rollingUpdate.maxUnavailable = spec::IntOrPercent::absolute(0);
+      }
+      planRolling(s, mine, rollingUpdate);
     }
-    auto plan = planRollingUpdate(s.spec.replicas, s.spec.strategy.rollingUpdate, view);
-    for (const auto& name : plan.stop) {
-      auto it = instances_.find(name);
-      if (it == instances_.end()) continue;
-      bool updated = it->second->hash == s.currentHash;
-      beginTermination(*it->second, updated ? "scaling down" : "replaced by the new revision");
-      if (!updated) s.status.lastProgressMs = nowMs();
-    }
-    for (int i = 0; i < plan.start; ++i) startNew(s);
   }
   updateStatus(s);
 }
 
-void Controller::startNew(Service& s) {
+void Controller::startNew(Service& s, const std::string& hash) {
+  spec::Template tmpl = s.spec.tmpl;
+  int64_t revision = s.currentRevision;
+  if (hash != s.currentHash) {
+    auto number = s.revisionByHash.find(hash);
+    if (number == s.revisionByHash.end()) return;
+    auto full = specWithTemplate(s.specJson, s.templateByNumber[number->second]);
+    if (!full) {
+      event(s.name, "service/" + s.name, kWarning, "FailedCreate",
+            fmt::format("Cannot read the template of revision {}: {}", number->second, full.error().message));
+      return;
+    }
+    tmpl = full->tmpl;
+    revision = number->second;
+  }
   auto port = ports_.allocate();
   if (!port) {
     event(s.name, "service/" + s.name, kWarning, "FailedCreate", "No free port for a new instance: " + port.error().message);
     return;
   }
   auto inst = std::make_unique<Instance>(clock_, options_.backoff);
-  inst->name = supervisor::makeInstanceName(s.name, s.currentRevision, random_);
-  while (instances_.contains(inst->name)) inst->name = supervisor::makeInstanceName(s.name, s.currentRevision, random_);
+  inst->name = supervisor::makeInstanceName(s.name, revision, random_);
+  while (instances_.contains(inst->name)) inst->name = supervisor::makeInstanceName(s.name, revision, random_);
   inst->service = s.name;
-  inst->hash = s.currentHash;
-  inst->revision = s.currentRevision;
-  inst->tmpl = s.spec.tmpl;
+  inst->hash = hash;
+  inst->revision = revision;
+  inst->tmpl = std::move(tmpl);
   inst->port = *port;
   inst->createdMs = nowMs();
   Instance& ref = *inst;
@@ -426,7 +363,7 @@ void Controller::startNew(Service& s) {
   record(ref);
   if (auto ok = spawn(ref); ok) {
     event(s.name, "instance/" + ref.name, kNormal, "Started",
-          fmt::format("Started {} (revision {}, {}) on port {}, pid {}", ref.name, s.currentRevision,
+          fmt::format("Started {} (revision {}, {}) on port {}, pid {}", ref.name, revision,
                       ref.tmpl.version.empty() ? "no version" : ref.tmpl.version, ref.port, ref.pid));
   }
 }
@@ -756,18 +693,8 @@ void Controller::finishTermination(const std::string& name, const std::optional<
 void Controller::pushSnapshot() {
   std::vector<ServiceView> views;
   for (const auto& [name, s] : services_) {
-    ServiceView v;
-    v.name = name;
-    v.listen = s->spec.listen;
-    v.hosts = s->spec.hosts;
-    bool anyDraining = false;
-    for (const auto& [iname, inst] : instances_) {
-      if (inst->service != name) continue;
-      bool draining = inst->phase == Instance::Phase::kTerminating && inst->step != Instance::Step::kNone;
-      if (!inst->inRotation() && !draining) continue;
-      anyDraining = anyDraining || draining;
-      v.endpoints.push_back(EndpointView{iname, inst->address(), revisionNumber(s.get(), *inst), draining});
-    }
+    ServiceView v = viewFor(*s);
+    bool anyDraining = std::any_of(v.endpoints.begin(), v.endpoints.end(), [](const EndpointView& e) { return e.draining; });
     if (!s->exists && !anyDraining) continue;
     views.push_back(std::move(v));
   }
@@ -795,6 +722,38 @@ int64_t Controller::revisionNumber(const Service* s, const Instance& inst) const
   return inst.revision;
 }
 
+void Controller::beginRolloutIfNew(Service& s) {
+  ServiceStatus& st = s.status;
+  st.strategy = spec::strategyTypeName(s.spec.strategy.type);
+  if (st.observedHash == s.currentHash) return;
+  // A new rollout: a new template, an undo, a rollback or a restart.
+  int64_t now = nowMs();
+  bool first = st.observedHash.empty() && st.stableHash.empty();
+  st.observedHash = s.currentHash;
+  st.rolloutStartedMs = now;
+  st.lastProgressMs = now;
+  st.stepStartedMs = now;
+  st.phase = "Progressing";
+  if (!s.rollingBack) st.rolledBackFrom = 0;  // only the rollout a rollback started carries it
+  s.rollingBack = false;
+  st.stepIndex = 0;
+  st.canaryWeight = 0;
+  st.canaryReplicas = 0;
+  st.pauseReason.clear();
+  st.aborted = false;
+  st.abortReason.clear();
+  st.analysis = nullptr;
+  s.promoteRequested = false;
+  s.run.reset();
+  s.lastSample.reset();
+  s.analysisPassedMs = 0;
+  if (!first) {
+    event(s.name, "service/" + s.name, kNormal, "RolloutStarted",
+          fmt::format("Rolling out revision {} ({}){}", s.currentRevision, s.spec.tmpl.version,
+                      st.skipStepsHash == s.currentHash ? " straight to 100 % (undo: no steps, no analysis)" : ""));
+  }
+}
+
 void Controller::updateStatus(Service& s) {
   ServiceStatus& st = s.status;
   int64_t now = nowMs();
@@ -817,25 +776,21 @@ void Controller::updateStatus(Service& s) {
     st.availableReplicas += inst->countsAvailable() ? 1 : 0;
     st.updatedAvailableReplicas += updated && inst->countsAvailable() ? 1 : 0;
   }
-  if (st.observedHash != s.currentHash) {
-    // A new rollout: a new template, an undo, or a rollback.
-    bool first = st.observedHash.empty();
-    st.observedHash = s.currentHash;
-    st.rolloutStartedMs = now;
-    st.lastProgressMs = now;
-    st.phase = "Progressing";
-    if (!s.rollingBack) st.rolledBackFrom = 0;  // only the rollout a rollback started carries it
-    s.rollingBack = false;
-    if (!first) {
-      event(s.name, "service/" + s.name, kNormal, "RolloutStarted",
-            fmt::format("Rolling out revision {} ({})", s.currentRevision, s.spec.tmpl.version));
-    }
-  }
+  // Blue-green is complete once the new revision has all the traffic, even while the
+  // old one waits out scaleDownDelaySeconds.
+  bool promoted = s.spec.strategy.type == spec::StrategyType::kBlueGreen && st.canaryWeight == 100 &&
+                  st.promotedAtMs > 0;
   bool complete = st.updatedReplicas == st.replicas && st.updatedAvailableReplicas == st.replicas &&
-                  st.totalReplicas == st.replicas;
+                  (st.totalReplicas == st.replicas || promoted) && !st.aborted;
   if (complete) {
     if (st.phase != "Complete") {
       st.phase = "Complete";
+      st.skipStepsHash.clear();
+      st.pauseReason.clear();
+      if (st.stableHash != s.currentHash) {
+        st.previousHash = st.stableHash;  // blue-green keeps it up for scaleDownDelaySeconds
+        if (!promoted) st.promotedAtMs = now;
+      }
       st.stableRevision = s.currentRevision;
       st.stableHash = s.currentHash;
       st.lastProgressMs = now;
@@ -851,6 +806,16 @@ void Controller::updateStatus(Service& s) {
       }
     }
     st.message = fmt::format("revision {} ({}) rolled out: {}", s.currentRevision, s.spec.tmpl.version, progressMessage(st));
+  } else if (st.aborted) {
+    st.phase = "Degraded";
+    st.lastProgressMs = now;
+    st.message = fmt::format("revision {} ({}) was aborted: {}; traffic is on revision {} (retry: rollway rollout "
+                             "retry {}; or apply a new version)",
+                             s.currentRevision, s.spec.tmpl.version, st.abortReason, st.stableRevision, s.name);
+  } else if (!st.pauseReason.empty()) {
+    st.phase = "Paused";
+    st.lastProgressMs = now;
+    st.message = st.pauseReason + "; " + progressMessage(st);
   } else if (s.spec.paused) {
     st.phase = "Paused";
     st.lastProgressMs = now;  // a paused rollout has no deadline, as in Kubernetes
@@ -862,6 +827,12 @@ void Controller::updateStatus(Service& s) {
     st.phase = "Progressing";
     st.message = fmt::format("rolling out revision {} ({}): {}", s.currentRevision, s.spec.tmpl.version,
                              progressMessage(st));
+    if (stepsActive(s)) {
+      st.message += s.spec.strategy.type == spec::StrategyType::kCanary
+                        ? fmt::format("; step {}/{}, {}% of traffic on the canary", std::min(st.stepIndex + 1, st.steps),
+                                      st.steps, st.canaryWeight)
+                        : fmt::format("; preview {}", st.canaryWeight == 100 ? "promoted" : "not promoted yet");
+    }
     // The deadline applies to a rollout towards a revision that has not completed yet;
     // a completed revision losing an instance is not a failed rollout.
     if (st.stableHash != s.currentHash && now - st.lastProgressMs > int64_t{s.spec.progressDeadlineSeconds} * 1000) {
@@ -916,6 +887,7 @@ void Controller::rollback(Service& s) {
   int64_t failed = s.currentRevision;
   st.rolledBackFrom = failed;
   s.rollingBack = true;
+  st.skipStepsHash = spec::templateHash(target->tmpl);
   event(s.name, "service/" + s.name, kWarning, "RolledBack",
         fmt::format("Rolled back from revision {} to the last stable template ({}), now revision {}", failed,
                     target->tmpl.version, outcome->front().revision));
@@ -932,6 +904,8 @@ Result<json> Controller::status(const std::string& service) const {
   st.erase("stableHash");
   st.erase("failedHash");
   st.erase("observedHash");
+  st.erase("previousHash");
+  st.erase("skipStepsHash");
   return json{{"name", service}, {"generation", s.generation}, {"seq", s.seq}, {"status", st}};
 }
 

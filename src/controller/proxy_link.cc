@@ -127,6 +127,15 @@ Result<uint64_t> ProxyLink::push(proxy::RoutingSnapshot snapshot) {
   return fail(ErrorCode::kConflict, "the proxy kept refusing snapshot version {}", nextVersion_);
 }
 
+Result<nlohmann::json> ProxyLink::metrics() const {
+  auto reply = client_.call("GET", "/v1/metrics", "", "application/json", std::chrono::seconds(2));
+  if (!reply) return fail(reply.error());
+  if (reply->status != 200) return fail(net::errorFromReply(*reply));
+  auto j = nlohmann::json::parse(reply->body, nullptr, false);
+  if (j.is_discarded()) return fail(ErrorCode::kUnavailable, "the proxy's metrics are not JSON");
+  return j;
+}
+
 Result<std::map<std::string, uint64_t>> ProxyLink::inFlight() const {
   auto reply = client_.call("GET", "/v1/endpoints", "", "application/json", std::chrono::seconds(2));
   if (!reply) return fail(reply.error());

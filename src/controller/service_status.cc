@@ -31,7 +31,20 @@ json toJson(const ServiceStatus& s) {
           {"rolloutStartedMs", s.rolloutStartedMs},
           {"lastProgressMs", s.lastProgressMs},
           {"restartedAtMs", s.restartedAtMs},
-          {"observedHash", s.observedHash}};
+          {"observedHash", s.observedHash},
+          {"strategy", s.strategy},
+          {"stepIndex", s.stepIndex},
+          {"steps", s.steps},
+          {"canaryWeight", s.canaryWeight},
+          {"canaryReplicas", s.canaryReplicas},
+          {"stepStartedMs", s.stepStartedMs},
+          {"pauseReason", s.pauseReason},
+          {"aborted", s.aborted},
+          {"abortReason", s.abortReason},
+          {"promotedAtMs", s.promotedAtMs},
+          {"previousHash", s.previousHash},
+          {"skipStepsHash", s.skipStepsHash},
+          {"analysis", s.analysis}};
 }
 
 ServiceStatus statusFromJson(const json& j) {
@@ -45,6 +58,10 @@ ServiceStatus statusFromJson(const json& j) {
     using T = std::decay_t<decltype(field)>;
     if constexpr (std::is_same_v<T, std::string>) {
       if (it->is_string()) field = it->template get<std::string>();
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (it->is_boolean()) field = it->template get<bool>();
+    } else if constexpr (std::is_same_v<T, json>) {
+      field = *it;
     } else {
       if (it->is_number_integer()) field = it->template get<T>();
     }
@@ -70,6 +87,19 @@ ServiceStatus statusFromJson(const json& j) {
   get("lastProgressMs", s.lastProgressMs);
   get("restartedAtMs", s.restartedAtMs);
   get("observedHash", s.observedHash);
+  get("strategy", s.strategy);
+  get("stepIndex", s.stepIndex);
+  get("steps", s.steps);
+  get("canaryWeight", s.canaryWeight);
+  get("canaryReplicas", s.canaryReplicas);
+  get("stepStartedMs", s.stepStartedMs);
+  get("pauseReason", s.pauseReason);
+  get("aborted", s.aborted);
+  get("abortReason", s.abortReason);
+  get("promotedAtMs", s.promotedAtMs);
+  get("previousHash", s.previousHash);
+  get("skipStepsHash", s.skipStepsHash);
+  get("analysis", s.analysis);
   return s;
 }
 
@@ -85,28 +115,63 @@ std::string progressMessage(const ServiceStatus& s) {
   return text;
 }
 
+namespace {
+
+proxy::ServiceRoute routeFor(const ServiceView& s, bool previewOnly) {
+  proxy::ServiceRoute route;
+  route.name = s.name;
+  route.hosts = s.hosts;
+  std::map<int64_t, std::vector<proxy::Endpoint>> byRevision;
+  for (const auto& e : s.endpoints) {
+    if (previewOnly && e.revision != s.canaryRevision) continue;
+    byRevision[e.revision].push_back(proxy::Endpoint{
+        e.instance, e.address, e.draining ? proxy::EndpointState::kDraining : proxy::EndpointState::kReady});
+  }
+  bool weighted = s.weighted && !previewOnly;
+  route.split = weighted ? proxy::SplitMode::kWeights : proxy::SplitMode::kEndpoints;
+  if (weighted) {
+    route.stickyHeader = s.stickyHeader;
+    route.stickyCookie = s.stickyCookie;
+    route.routes = s.routes;
+    // Both sides are always listed, so weights add up to 100 even while one side has
+    // no endpoint yet.
+    byRevision.try_emplace(s.stableRevision);
+    if (s.canaryRevision != 0) byRevision.try_emplace(s.canaryRevision);
+  }
+  for (auto& [revision, endpoints] : byRevision) {
+    std::sort(endpoints.begin(), endpoints.end(),
+              [](const proxy::Endpoint& a, const proxy::Endpoint& b) { return a.instance < b.instance; });
+    int weight = 0;
+    bool canary = false;
+    if (weighted) {
+      if (revision == s.canaryRevision && s.canaryRevision != s.stableRevision) {
+        weight = s.canaryWeight;
+        canary = true;
+      } else if (revision == s.stableRevision) {
+        weight = s.canaryRevision != 0 && s.canaryRevision != s.stableRevision ? 100 - s.canaryWeight : 100;
+      }
+    }
+    route.revisions.push_back(proxy::RevisionRoute{revision, weight, canary, std::move(endpoints)});
+  }
+  return route;
+}
+
+}  // namespace
+
 proxy::RoutingSnapshot buildRoutingSnapshot(const std::vector<ServiceView>& services) {
   proxy::RoutingSnapshot snapshot;
   std::map<std::string, size_t> listenerIndex;
+  auto listener = [&](const std::string& address) -> proxy::Listener& {
+    auto [it, added] = listenerIndex.try_emplace(address, snapshot.listeners.size());
+    if (added) snapshot.listeners.push_back(proxy::Listener{address, {}});
+    return snapshot.listeners[it->second];
+  };
   for (const auto& s : services) {
     if (s.listen.empty()) continue;
-    auto [it, added] = listenerIndex.try_emplace(s.listen, snapshot.listeners.size());
-    if (added) snapshot.listeners.push_back(proxy::Listener{s.listen, {}});
-    proxy::ServiceRoute route;
-    route.name = s.name;
-    route.hosts = s.hosts;
-    route.split = proxy::SplitMode::kEndpoints;
-    std::map<int64_t, std::vector<proxy::Endpoint>> byRevision;
-    for (const auto& e : s.endpoints) {
-      byRevision[e.revision].push_back(proxy::Endpoint{
-          e.instance, e.address, e.draining ? proxy::EndpointState::kDraining : proxy::EndpointState::kReady});
+    listener(s.listen).services.push_back(routeFor(s, false));
+    if (!s.previewListen.empty() && s.canaryRevision != 0) {
+      listener(s.previewListen).services.push_back(routeFor(s, true));
     }
-    for (auto& [revision, endpoints] : byRevision) {
-      std::sort(endpoints.begin(), endpoints.end(),
-                [](const proxy::Endpoint& a, const proxy::Endpoint& b) { return a.instance < b.instance; });
-      route.revisions.push_back(proxy::RevisionRoute{revision, 0, false, std::move(endpoints)});
-    }
-    snapshot.listeners[it->second].services.push_back(std::move(route));
   }
   return snapshot;
 }

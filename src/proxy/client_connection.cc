@@ -335,6 +335,7 @@ void ClientConnection::buildUpstreamHead() {
 ClientConnection::Target ClientConnection::route(const RouteTable& table, const std::vector<std::string>& tried,
                                                  int64_t failedRevision) {
   Target t;
+  assignedCookie_.clear();  // set again below when this table's service wants the cookie
   int listener = table.findListener(listener_);
   t.service = table.findService(listener, header("host"));
   if (t.service < 0) return t;
@@ -353,6 +354,13 @@ ClientConnection::Target ClientConnection::route(const RouteTable& table, const 
     std::string_view key;
     if (!sr.stickyHeader.empty()) key = header(sr.stickyHeader);
     if (key.empty() && !sr.stickyCookie.empty()) key = cookie(sr.stickyCookie);
+    if (key.empty() && !sr.stickyCookie.empty()) {
+      // No key and a sticky cookie: the proxy assigns one (once per request, so that a
+      // retry hashes the same way), routes by it and sets the cookie on the response.
+      if (assignedKey_.empty()) assignStickyKey(assignedKey_, worker_.random());
+      assignedCookie_ = sr.stickyCookie;
+      key = assignedKey_;
+    }
     uint32_t bucket = key.empty() ? static_cast<uint32_t>(worker_.random() % 10000) : stickyBucket(key);
     int r = pickWeightedRevision(sr, bucket, forced);
     // A retry after a canary failure goes to a stable revision when one can serve.
@@ -480,6 +488,8 @@ asio::awaitable<bool> ClientConnection::handleRequest() {
   idempotent_ = isIdempotent(h.method);
   sentContinue_ = false;
   closeAfter_ = false;
+  assignedKey_.clear();
+  assignedCookie_.clear();
   buildUpstreamHead();
 
   // Whatever of the body is already here goes into out_ now; if that completes the
@@ -785,15 +795,22 @@ void ClientConnection::buildResponseHead(bool& chunkOut) {
       closeAfter_ = true;
     }
   }
+  bool setCookie = !assignedCookie_.empty();
   for (const auto& hd : h.headers) {
     std::string_view name = hd.name.in(b);
     if (isHopByHop(name)) continue;
     if (!connection.empty() && listedInConnection(connection, name)) continue;
+    // The application sets the sticky cookie itself: its value wins, the proxy adds none.
+    if (setCookie && name.size() == 10 && http::equalsIgnoreCase(name, "set-cookie") &&
+        setsCookie(hd.value.in(b), assignedCookie_)) {
+      setCookie = false;
+    }
     resp_.append(name);
     resp_.append(": ");
     resp_.append(hd.value.in(b));
     resp_.append("\r\n");
   }
+  if (setCookie) appendStickyCookie(resp_, assignedCookie_, assignedKey_);
   if (chunkOut) resp_.append("Transfer-Encoding: chunked\r\n");
   if (closeAfter_ || stopping_ || worker_.stopping() || !requestKeepAlive_) {
     closeAfter_ = true;

@@ -92,6 +92,11 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   std::string resp_;      // to the client
   Sink requestSink_;
   Sink responseSink_;
+  // Stickiness without the application's help: the key the proxy assigned to this
+  // keyless request (kept across its retries, so each attempt hashes the same way) and
+  // the cookie to set with it on the response (empty: no Set-Cookie).
+  std::string assignedKey_;
+  std::string assignedCookie_;
   std::shared_ptr<const RouteTable> table_;  // the table this request was routed with
   UpstreamConnection* current_ = nullptr;    // for deadline cancellation
   std::unique_ptr<asio::steady_timer> hold_;

@@ -53,4 +53,29 @@ int pickWeightedRevision(const ServiceRoute& service, uint32_t bucket, bool forc
   return -1;
 }
 
+void assignStickyKey(std::string& out, uint64_t random) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.assign(16, '0');
+  for (size_t i = 0; i < 16; ++i) {
+    out[15 - i] = kHex[random & 15];
+    random >>= 4;
+  }
+}
+
+void appendStickyCookie(std::string& out, std::string_view cookie, std::string_view key) {
+  out.append("Set-Cookie: ");
+  out.append(cookie);
+  out.push_back('=');
+  out.append(key);
+  out.append("; Path=/; HttpOnly; SameSite=Lax\r\n");
+}
+
+bool setsCookie(std::string_view setCookieValue, std::string_view name) {
+  while (!setCookieValue.empty() && (setCookieValue.front() == ' ' || setCookieValue.front() == '\t')) {
+    setCookieValue.remove_prefix(1);
+  }
+  return setCookieValue.size() > name.size() && setCookieValue.substr(0, name.size()) == name &&
+         setCookieValue[name.size()] == '=';
+}
+
 }  // namespace rollway::proxy

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "rollway/proxy/routing_snapshot.h"
@@ -23,5 +24,18 @@ bool hasReadyEndpoint(const RevisionRoute& revision);
 // random number in [0, 10000). A route match forces the canary. When the chosen revision
 // has no ready endpoint, another with one is taken (non-canary first); -1 when none has.
 int pickWeightedRevision(const ServiceRoute& service, uint32_t bucket, bool forceCanary);
+
+// A sticky key the proxy assigns to a keyless request of a weighted service with a
+// sticky cookie: 16 lowercase hex digits of `random` (the worker's seeded generator).
+// Written into `out` (cleared first), whose capacity is reused between requests.
+void assignStickyKey(std::string& out, uint64_t random);
+
+// Appends "Set-Cookie: <cookie>=<key>; Path=/; HttpOnly; SameSite=Lax\r\n". The cookie
+// records the key, not the side: the next request hashes the same way.
+void appendStickyCookie(std::string& out, std::string_view cookie, std::string_view key);
+
+// True when a Set-Cookie header value sets the cookie `name` (the application manages
+// that cookie itself; the proxy then adds none).
+bool setsCookie(std::string_view setCookieValue, std::string_view name);
 
 }  // namespace rollway::proxy

@@ -125,8 +125,9 @@ std::string demoServiceYaml(const DemoService& s) {
     << "  listen: 127.0.0.1:" << s.port << "\n"
     << "  progressDeadlineSeconds: " << s.progressDeadlineSeconds << "\n"
     << "  autoRollback: " << (s.autoRollback ? "true" : "false") << "\n"
-    << "  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: " << s.maxSurge
-    << ", maxUnavailable: " << s.maxUnavailable << "}}\n"
+    << (s.strategy.empty() ? "  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: " + s.maxSurge +
+                                 ", maxUnavailable: " + s.maxUnavailable + "}}\n"
+                           : s.strategy)
     << s.extraSpec << "  template:\n"
     << "    version: " << s.version << "\n"
     << "    command: [\"" << std::filesystem::absolute(binary("demo-app")).string() << "\", \"--port\", \"${PORT}\", \"--version\", \"${ROLLWAY_VERSION}\"";

@@ -75,6 +75,7 @@ struct DemoService {
   std::string readiness = "{httpGet: {path: /ready}, periodSeconds: 1}";
   std::string extraTemplate;  // more YAML lines under template:, indented by 4
   std::string extraSpec;      // more YAML lines under spec:, indented by 2
+  std::string strategy;       // replaces the RollingUpdate strategy line: "  strategy: {...}\n"
 };
 std::string demoServiceYaml(const DemoService& s);
 

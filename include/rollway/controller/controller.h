@@ -13,6 +13,7 @@
 #include <asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
+#include "rollway/analysis/provider.h"
 #include "rollway/common/clock.h"
 #include "rollway/common/log.h"
 #include "rollway/common/random.h"
@@ -75,6 +76,15 @@ class Controller {
   // revision (kubectl rollout restart). Returns the restart time (Unix ms).
   Result<int64_t> restart(const std::string& service);
 
+  // Canary / BlueGreen by hand (kubectl-argo-rollouts' verbs): promote past the current
+  // pause, analysis step or blue-green preview; abort (weight 0, new revision drained,
+  // marked Failed); retry an aborted rollout from its first step.
+  Result<void> promote(const std::string& service);
+  Result<void> abort(const std::string& service);
+  Result<void> retry(const std::string& service);
+  // The revision just applied by an undo goes to 100 % at once: no steps, no analysis.
+  void skipSteps(const std::string& service);
+
   // all=false: `done` at once (the daemon exits; instances and proxy keep running).
   // all=true: every instance drained and stopped, then the proxy, then `done`.
   void shutdown(bool all, std::function<void()> done);
@@ -89,12 +99,25 @@ class Controller {
   void refreshServices();
   void reconcileService(Service& s);
   void updateStatus(Service& s);
+  void beginRolloutIfNew(Service& s);
+  // Strategies (strategies.cc).
+  void planRolling(Service& s, const std::vector<Instance*>& mine, const spec::RollingUpdate& rollingUpdate);
+  void reconcileCanary(Service& s, const std::vector<Instance*>& mine);
+  void reconcileBlueGreen(Service& s, const std::vector<Instance*>& mine);
+  bool stepsActive(const Service& s) const;
+  // Starts or stops instances so that each template hash has the wanted count; hashes
+  // not listed go to 0. Not ready instances are stopped first, then the newest.
+  void applyCounts(Service& s, const std::vector<Instance*>& mine, const std::map<std::string, int>& wanted);
+  void runAnalysis(Service& s);
+  void abortRollout(Service& s, const std::string& reason);
+  void notifyWebhooks(const Service& s, const std::string& reason);
+  ServiceView viewFor(const Service& s) const;
   void rollback(Service& s);
   void pushSnapshot();
   void adopt(const store::InstanceRecord& record);
 
   // Instances.
-  void startNew(Service& s);
+  void startNew(Service& s, const std::string& hash);
   Result<void> spawn(Instance& inst);
   void onProbeEvent(const std::string& name, const probe::ProbeEvent& event);
   void onExit(const std::string& name, const supervisor::ExitInfo& exit);
@@ -126,6 +149,8 @@ class Controller {
   std::unique_ptr<supervisor::Supervisor> supervisor_;
   std::unique_ptr<probe::Prober> prober_;
   std::unique_ptr<ProxyLink> proxy_;
+  std::unique_ptr<analysis::Provider> prometheus_;
+  std::unique_ptr<analysis::Provider> webhook_;
   std::map<std::string, std::unique_ptr<Service>> services_;
   std::map<std::string, std::unique_ptr<Instance>> instances_;
   asio::steady_timer timer_;

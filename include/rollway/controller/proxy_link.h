@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "rollway/common/log.h"
 #include "rollway/common/result.h"
 #include "rollway/net/client.h"
@@ -41,6 +43,8 @@ class ProxyLink {
 
   // Sends `snapshot` with the next version; returns that version.
   Result<uint64_t> push(proxy::RoutingSnapshot snapshot);
+  // The proxy's per-service, per-revision counters (GET /v1/metrics).
+  Result<nlohmann::json> metrics() const;
   // In-flight requests per endpoint address.
   Result<std::map<std::string, uint64_t>> inFlight() const;
   // SIGTERM to the proxy (it finishes in-flight requests), SIGKILL after `grace`; `done`

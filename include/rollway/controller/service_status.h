@@ -34,6 +34,21 @@ struct ServiceStatus {
   int64_t lastProgressMs = 0;
   int64_t restartedAtMs = 0;
   std::string observedHash;  // the template hash the current rollout is moving to
+
+  // Canary and BlueGreen (docs/api.md).
+  std::string strategy;            // RollingUpdate, Canary, BlueGreen
+  int stepIndex = 0;               // Canary: the step being run (== steps when all done)
+  int steps = 0;
+  int canaryWeight = 0;            // % of traffic the proxy sends to the new revision
+  int canaryReplicas = 0;          // instances the new revision should have now
+  int64_t stepStartedMs = 0;
+  std::string pauseReason;         // non-empty: waiting for `rollway rollout promote`
+  bool aborted = false;            // the new revision was aborted (retry or a new apply resumes)
+  std::string abortReason;
+  int64_t promotedAtMs = 0;        // when the last rollout completed (BlueGreen: switched)
+  std::string previousHash;        // the stable template before it (BlueGreen keeps it up a while)
+  std::string skipStepsHash;       // an undo/rollback target: straight to 100 %, no steps
+  nlohmann::json analysis;         // the last Measurement (analysis::toJson), or null
   bool operator==(const ServiceStatus&) const = default;
 };
 
@@ -61,11 +76,22 @@ struct ServiceView {
   std::string listen;
   std::vector<std::string> hosts;
   std::vector<EndpointView> endpoints;
+  // Canary / BlueGreen: split by weight. The canary revision gets canaryWeight %, the
+  // stable one the rest, any other revision 0 (its endpoints can only be draining).
+  bool weighted = false;
+  int64_t stableRevision = 0;
+  int64_t canaryRevision = 0;
+  int canaryWeight = 0;
+  std::string stickyHeader;
+  std::string stickyCookie;
+  std::vector<proxy::RouteMatch> routes;  // force the canary
+  // BlueGreen preview: a second listener serving only the canary revision.
+  std::string previewListen;
 };
 
 // One listener per listen address (services sharing one are told apart by Host), one
-// revision entry per revision that has endpoints, split by endpoints (rolling update).
-// Version 0: the ProxyLink numbers snapshots.
+// revision entry per revision that has endpoints; split by endpoints (rolling update)
+// or by weight (canary, blue-green). Version 0: the ProxyLink numbers snapshots.
 proxy::RoutingSnapshot buildRoutingSnapshot(const std::vector<ServiceView>& services);
 
 }  // namespace rollway::controller

@@ -116,6 +116,15 @@ Endpoint readEndpoint(Reader& r, const json& j, const std::string& path) {
   return e;
 }
 
+// RFC 9110 token (header and cookie names). The proxy writes the sticky cookie's name
+// into responses, so a snapshot from a file must not smuggle CR/LF or separators in.
+bool isToken(std::string_view s) {
+  constexpr std::string_view kExtra = "!#$%&'*+-.^_`|~";
+  return !s.empty() && std::all_of(s.begin(), s.end(), [&](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || kExtra.find(c) != std::string_view::npos;
+  });
+}
+
 RevisionRoute readRevision(Reader& r, const json& j, const std::string& path) {
   RevisionRoute rev;
   if (!r.isObject(j, path)) return rev;
@@ -156,6 +165,8 @@ ServiceRoute readService(Reader& r, const json& j, const std::string& path) {
   }
   s.stickyHeader = r.str(j, path, "stickyHeader");
   s.stickyCookie = r.str(j, path, "stickyCookie");
+  if (!s.stickyHeader.empty() && !isToken(s.stickyHeader)) r.error(path + ".stickyHeader", "is not a header name");
+  if (!s.stickyCookie.empty() && !isToken(s.stickyCookie)) r.error(path + ".stickyCookie", "is not a cookie name");
   s.holdTimeoutMs = static_cast<int>(r.integer(j, path, "holdTimeoutMs", 10'000, 0, 3'600'000));
   if (const json* routes = r.array(j, path, "routes")) {
     for (size_t i = 0; i < routes->size(); ++i) {

@@ -18,6 +18,15 @@ RolloutStatus status(int64_t revision, const std::string& phase, int64_t updated
   return s;
 }
 
+RolloutStatus canary(RolloutStatus s, int stepIndex, int steps, int weight) {
+  s.strategy = "Canary";
+  if (s.stableRevision == 0) s.stableRevision = s.revision - 1;
+  s.stepIndex = stepIndex;
+  s.steps = steps;
+  s.canaryWeight = weight;
+  return s;
+}
+
 using Lines = std::vector<std::string>;
 
 TEST(RolloutStatus, ReadsTheReplyAndToleratesMissingFields) {
@@ -105,12 +114,157 @@ TEST(RolloutWatch, FollowsANewerRevisionAppliedMeanwhile) {
   EXPECT_EQ(w.observe(status(4, "Complete", 4, 4)).verdict, RolloutVerdict::kComplete);
 }
 
-TEST(RolloutWatch, PausedKeepsWaiting) {
+TEST(RolloutWatch, PausedForAPersonEndsWithExitThreeAndTheReason) {
+  auto pausedLines = [](const RolloutStatus& s) {
+    RolloutWatch w("web", 5);
+    auto step = w.observe(s);
+    EXPECT_EQ(step.verdict, RolloutVerdict::kPaused);
+    EXPECT_EQ(exitCodeFor(step.verdict), 3);
+    return step.lines;
+  };
+  // `rollway rollout pause` (spec.paused): no pauseReason.
+  EXPECT_EQ(pausedLines(status(3, "Paused", 2, 4)),
+            Lines{"Rollout of service/web to revision 3 (v2) is paused: 2 of 4 updated, 4 available "
+                  "(continue with: rollway rollout resume web)"});
+  // A `pause: {}` step (or a blue-green preview, inconclusive analysis): the message.
+  auto s = canary(status(3, "Paused", 1, 4), 2, 5, 20);
+  s.pauseReason = "step 3/5 is a pause: waiting for `rollway rollout promote web`";
+  s.message = s.pauseReason + "; 1 of 4 updated, 4 available";
+  EXPECT_EQ(pausedLines(s), Lines{"Rollout of service/web to revision 3 (v2) is paused: step 3/5 is a pause: waiting "
+                                  "for `rollway rollout promote web`; 1 of 4 updated, 4 available"});
+}
+
+TEST(RolloutWatch, DegradedIsAnAbortWithTheReason) {
   RolloutWatch w("web", 5);
-  auto step = w.observe(status(3, "Paused", 2, 4));
-  EXPECT_EQ(step.verdict, RolloutVerdict::kWaiting);
-  EXPECT_EQ(step.lines, Lines{"Rollout of service/web to revision 3 (v2) is paused: 2 of 4 updated, 4 available "
-                              "(continue with: rollway rollout resume web)"});
+  w.observe(canary(status(3, "Progressing", 1, 4), 1, 5, 10));
+  auto s = canary(status(3, "Degraded", 0, 4), 1, 5, 0);
+  s.aborted = true;
+  s.stableRevision = 2;
+  s.abortReason = "analysis failed 3 time(s) in a row: error-rate 0.31 fails < 0.01";
+  s.analysis = {{"verdict", "Failed"},
+                {"metrics", {{{"name", "error-rate"}, {"verdict", "Failed"}, {"value", 0.31}, {"stableValue", 0}}}}};
+  auto step = w.observe(s);
+  EXPECT_EQ(step.verdict, RolloutVerdict::kAborted);
+  EXPECT_EQ(step.lines, Lines{"analysis: error-rate 0.31 (stable 0) Failed"});
+  EXPECT_EQ(step.error, "rollout of service/web to revision 3 (v2) was aborted: analysis failed 3 time(s) in a row: "
+                        "error-rate 0.31 fails < 0.01; traffic is on revision 2 (start again with: rollway rollout "
+                        "retry web)");
+  EXPECT_EQ(exitCodeFor(step.verdict), 1);
+
+  RolloutWatch bare("web", 5);  // no abortReason: the message
+  auto noReason = status(3, "Degraded", 0, 4);
+  noReason.message = "aborted by hand";
+  EXPECT_EQ(bare.observe(noReason).error, "rollout of service/web to revision 3 (v2) was aborted: aborted by hand");
+}
+
+TEST(RolloutWatch, CanaryLinesShowTheStepAndTheAnalysisOnChange) {
+  RolloutWatch w("web", 5);
+  auto s = canary(status(3, "Progressing", 2, 4), 1, 5, 30);
+  EXPECT_EQ(w.observe(s).lines, Lines{"Waiting for rollout of service/web to revision 3 (v2): 2 of 4 updated, "
+                                      "4 available; step 2/5, 30% of traffic on revision 3 (v2)..."});
+  s.analysis = {{"verdict", "Successful"},
+                {"canaryRequests", 812},
+                {"metrics",
+                 {{{"name", "error-rate"}, {"verdict", "Successful"}, {"value", 0.002}, {"stableValue", 0.001}},
+                  {{"name", "latency-p99"}, {"verdict", "Failed"}, {"value", 0.41}, {"stableValue", 0.12}}}}};
+  EXPECT_EQ(w.observe(s).lines, Lines{"analysis: error-rate 0.002 (stable 0.001) Successful; latency-p99 0.41 "
+                                      "(stable 0.12) Failed"});
+  EXPECT_TRUE(w.observe(s).lines.empty());  // same window: nothing new
+  s.stepIndex = 5;
+  s.canaryWeight = 100;
+  s.updatedReplicas = 4;
+  EXPECT_EQ(w.observe(s).lines, Lines{"Waiting for rollout of service/web to revision 3 (v2): 4 of 4 updated, "
+                                      "4 available; all 5 steps done, 100% of traffic on revision 3 (v2)..."});
+}
+
+TEST(StrategyProgress, CanaryBlueGreenAndRollingUpdate) {
+  auto s = status(3, "Progressing", 1, 4);
+  EXPECT_EQ(strategyProgress(s), "");
+  s.strategy = "RollingUpdate";
+  EXPECT_EQ(strategyProgress(s), "");
+  EXPECT_EQ(strategyProgress(canary(s, 0, 4, 10)), "step 1/4, 10% of traffic on revision 3 (v2)");
+  EXPECT_EQ(strategyProgress(canary(s, 0, 0, 0)), "0% of traffic on revision 3 (v2)");
+  auto first = canary(s, 0, 4, 0);  // nothing to split with: the first rollout, a restart
+  first.stableRevision = 0;
+  EXPECT_EQ(strategyProgress(first), "");
+  first.stableRevision = 3;
+  EXPECT_EQ(strategyProgress(first), "");
+  s.stableRevision = 2;
+  s.strategy = "BlueGreen";
+  EXPECT_EQ(strategyProgress(s), "preview not ready yet");
+  s.stepIndex = 1;
+  EXPECT_EQ(strategyProgress(s), "preview ready, waiting for promotion");
+  s.canaryWeight = 100;
+  EXPECT_EQ(strategyProgress(s), "promoted");
+}
+
+TEST(AnalysisLine, OneEntryPerMetricAndNothingWithoutAWindow) {
+  EXPECT_EQ(analysisLine(nullptr), "");
+  EXPECT_EQ(analysisLine(nlohmann::json::object()), "");
+  EXPECT_EQ(analysisLine({{"verdict", "Inconclusive"}, {"metrics", nlohmann::json::array()}}), "");
+  EXPECT_EQ(analysisLine({{"metrics",
+                           {{{"name", "error-rate"}, {"verdict", "Inconclusive"}, {"value", nullptr}},
+                            {{"name", "checkout"}, {"verdict", "Successful"}, {"value", 0.0123456}},
+                            "not an object"}}}),
+            "analysis: error-rate - Inconclusive; checkout 0.01235 Successful");
+}
+
+TEST(DescribeRollout, RollingUpdateShowsTheBasics) {
+  auto s = status(3, "Complete", 4, 4);
+  s.strategy = "RollingUpdate";
+  s.message = "revision 3 (v2) rolled out: 4 of 4 updated, 4 available";
+  s.stableRevision = 3;
+  EXPECT_EQ(describeRollout(s),
+            "Rollout:\n"
+            "  Strategy:          RollingUpdate\n"
+            "  Phase:             Complete\n"
+            "  Message:           revision 3 (v2) rolled out: 4 of 4 updated, 4 available\n"
+            "  Stable revision:   3\n");
+}
+
+TEST(DescribeRollout, CanaryShowsStepWeightsReasonsAndTheLastAnalysis) {
+  auto s = canary(status(3, "Degraded", 1, 4), 1, 5, 0);
+  s.canaryReplicas = 0;
+  s.message = "revision 3 (v2) was aborted";
+  s.aborted = true;
+  s.abortReason = "analysis failed";
+  s.stableRevision = 2;
+  s.analysis = {{"verdict", "Failed"},
+                {"canaryRequests", 812},
+                {"metrics",
+                 {{{"name", "error-rate"},
+                   {"verdict", "Failed"},
+                   {"value", 0.31},
+                   {"stableValue", 0.001},
+                   {"message", "error-rate 0.31 fails < 0.01"}}}}};
+  EXPECT_EQ(describeRollout(s),
+            "Rollout:\n"
+            "  Strategy:          Canary\n"
+            "  Phase:             Degraded\n"
+            "  Message:           revision 3 (v2) was aborted\n"
+            "  Step:              2/5\n"
+            "  Canary weight:     0%\n"
+            "  Canary replicas:   0\n"
+            "  Abort reason:      analysis failed\n"
+            "  Stable revision:   2\n"
+            "  Analysis:          Failed (812 canary requests)\n"
+            "    METRIC       VERDICT   VALUE   STABLE   MESSAGE\n"
+            "    error-rate   Failed    0.31    0.001    error-rate 0.31 fails < 0.01\n");
+}
+
+TEST(DescribeRollout, BlueGreenShowsThePreviewAndThePauseReason) {
+  auto s = status(3, "Paused", 4, 8);
+  s.strategy = "BlueGreen";
+  s.stepIndex = 1;
+  s.canaryReplicas = 4;
+  s.stableRevision = 2;
+  s.pauseReason = "preview of revision 3 is ready: waiting for `rollway rollout promote web`";
+  auto text = describeRollout(s);
+  EXPECT_NE(text.find("  Preview:           preview ready, waiting for promotion\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("  Pause reason:      preview of revision 3 is ready"), std::string::npos) << text;
+  EXPECT_NE(text.find("  Message:           <none>\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("  Stable revision:   2\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("Analysis"), std::string::npos) << text;
 }
 
 TEST(RolloutWatch, AlreadyCompleteAtTheFirstReply) {

@@ -62,6 +62,13 @@ TEST(SnapshotJson, RejectsWithFieldPaths) {
   bad = j;
   bad["listeners"][0]["services"][0]["revisions"][1]["endpoints"][0]["state"] = "gone";
   EXPECT_NE(errorsOf(bad).find("must be ready or draining"), std::string::npos);
+  bad = j;
+  bad["listeners"][0]["services"][0]["stickyCookie"] = "a=b\r\nX-Injected: 1";
+  EXPECT_NE(errorsOf(bad).find("listeners[0].services[0].stickyCookie: is not a cookie name"), std::string::npos)
+      << errorsOf(bad);
+  bad = j;
+  bad["listeners"][0]["services"][0]["stickyHeader"] = "X User";
+  EXPECT_NE(errorsOf(bad).find("stickyHeader: is not a header name"), std::string::npos) << errorsOf(bad);
 }
 
 }  // namespace

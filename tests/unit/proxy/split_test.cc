@@ -70,5 +70,24 @@ TEST(WeightedSplit, FallsBackWhenTheChosenSideHasNoReadyEndpoint) {
   EXPECT_EQ(pickWeightedRevision(s, 9999, false), -1);
 }
 
+TEST(StickyCookie, AssignedKeysAreSixteenHexDigits) {
+  std::string key = "previous request's key, longer than sixteen";
+  assignStickyKey(key, 0x0123456789abcdefULL);
+  EXPECT_EQ(key, "0123456789abcdef");
+  assignStickyKey(key, 0xfULL);
+  EXPECT_EQ(key, "000000000000000f");
+}
+
+TEST(StickyCookie, SetCookieLineAndDetection) {
+  std::string out = "X: y\r\n";
+  appendStickyCookie(out, "rollway-key", "00ff");
+  EXPECT_EQ(out, "X: y\r\nSet-Cookie: rollway-key=00ff; Path=/; HttpOnly; SameSite=Lax\r\n");
+  EXPECT_TRUE(setsCookie("rollway-key=abc; Path=/", "rollway-key"));
+  EXPECT_TRUE(setsCookie(" rollway-key=", "rollway-key"));
+  EXPECT_FALSE(setsCookie("rollway-keys=abc", "rollway-key"));
+  EXPECT_FALSE(setsCookie("session=rollway-key=1", "rollway-key"));
+  EXPECT_FALSE(setsCookie("rollway-key", "rollway-key"));
+}
+
 }  // namespace
 }  // namespace rollway::proxy
