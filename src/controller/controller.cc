@@ -320,7 +320,24 @@ void Controller::reconcileService(Service& s) {
         rollingUpdate.maxSurge = spec::IntOrPercent::percent(100);
         rollingUpdate.maxUnavailable = spec::IntOrPercent::absolute(0);
       }
-      planRolling(s, mine, rollingUpdate);
+      // With spec.analysis, a rolling update is measured between batches: a batch that
+      // became available must pass one analysis window before the next one starts.
+      bool analyzing = s.spec.analysis && type == spec::StrategyType::kRollingUpdate && !st.stableHash.empty() &&
+                       st.stableHash != s.currentHash && s.revisionByHash.contains(st.stableHash) &&
+                       st.skipStepsHash != s.currentHash;
+      bool gated = false;
+      if (analyzing) {
+        int newAvailable = availableOn(mine, s.currentHash);
+        int64_t passedBefore = s.analysisPassedMs;
+        runAnalysis(s, newAvailable > 0);
+        if (s.analysisPassedMs != passedBefore || s.promoteRequested) {
+          s.analyzedAvailable = newAvailable;  // passed (or a person said go on)
+          s.promoteRequested = false;
+          st.pauseReason.clear();
+        }
+        gated = newAvailable > s.analyzedAvailable && newAvailable < s.spec.replicas;
+      }
+      if (!gated) planRolling(s, mine, rollingUpdate);
     }
   }
   updateStatus(s);
@@ -747,6 +764,7 @@ void Controller::beginRolloutIfNew(Service& s) {
   s.run.reset();
   s.lastSample.reset();
   s.analysisPassedMs = 0;
+  s.analyzedAvailable = 0;
   if (!first) {
     event(s.name, "service/" + s.name, kNormal, "RolloutStarted",
           fmt::format("Rolling out revision {} ({}){}", s.currentRevision, s.spec.tmpl.version,

@@ -94,6 +94,7 @@ struct Controller::Service {
   SteadyTime lastMeasure{};
   std::unique_ptr<analysis::AnalysisRun> run;
   int64_t analysisPassedMs = 0;  // Unix ms of the last window that passed
+  int analyzedAvailable = 0;     // RollingUpdate: new instances available at that pass
   struct Waiter {
     uint64_t after = 0;
     std::function<void(Result<nlohmann::json>)> reply;

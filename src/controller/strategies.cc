@@ -85,22 +85,30 @@ void Controller::applyCounts(Service& s, const std::vector<Instance*>& mine, con
   }
 }
 
+int Controller::availableOn(const std::vector<Instance*>& mine, const std::string& hash) {
+  return static_cast<int>(std::count_if(mine.begin(), mine.end(), [&](const Instance* i) {
+    return i->hash == hash && i->countsAvailable();
+  }));
+}
+
+bool Controller::keepAborted(Service& s, const std::vector<Instance*>& mine) {
+  ServiceStatus& st = s.status;
+  if (!st.aborted) return false;
+  // Aborted: the stable revision at full size, nothing of the new one, no traffic to it.
+  st.canaryWeight = 0;
+  st.canaryReplicas = 0;
+  applyCounts(s, mine, {{st.stableHash, s.spec.replicas}});
+  return true;
+}
+
 void Controller::reconcileCanary(Service& s, const std::vector<Instance*>& mine) {
   ServiceStatus& st = s.status;
   const auto& steps = s.spec.strategy.canary.steps;
   const int replicas = s.spec.replicas;
   st.steps = static_cast<int>(steps.size());
   std::map<std::string, int> wanted{{st.stableHash, replicas}};
-  if (st.aborted) {
-    st.canaryWeight = 0;
-    st.canaryReplicas = 0;
-    applyCounts(s, mine, wanted);
-    return;
-  }
-  int canaryAvailable = 0;
-  for (Instance* inst : mine) {
-    if (inst->hash == s.currentHash && inst->countsAvailable()) ++canaryAvailable;
-  }
+  if (keepAborted(s, mine)) return;
+  int canaryAvailable = availableOn(mine, s.currentHash);
   auto now = unixMs(clock_);
   auto advance = [&](const std::string& what) {
     event(s.name, "service/" + s.name, kNormalEvent, "CanaryStep",
@@ -161,7 +169,7 @@ void Controller::reconcileCanary(Service& s, const std::vector<Instance*>& mine)
   wanted[s.currentHash] = st.canaryReplicas;
   if (st.canaryWeight == 100) wanted[st.stableHash] = 0;
   applyCounts(s, mine, wanted);
-  if (st.stepIndex < static_cast<int>(steps.size()) && s.spec.analysis) runAnalysis(s);
+  if (st.stepIndex < static_cast<int>(steps.size()) && s.spec.analysis) runAnalysis(s, st.canaryWeight > 0);
 }
 
 void Controller::reconcileBlueGreen(Service& s, const std::vector<Instance*>& mine) {
@@ -170,18 +178,10 @@ void Controller::reconcileBlueGreen(Service& s, const std::vector<Instance*>& mi
   const int replicas = s.spec.replicas;
   st.steps = 0;
   std::map<std::string, int> wanted{{st.stableHash, replicas}};
-  if (st.aborted) {
-    st.canaryWeight = 0;
-    st.canaryReplicas = 0;
-    applyCounts(s, mine, wanted);
-    return;
-  }
+  if (keepAborted(s, mine)) return;
   st.canaryReplicas = replicas;
   wanted[s.currentHash] = replicas;
-  int available = 0;
-  for (Instance* inst : mine) {
-    if (inst->hash == s.currentHash && inst->countsAvailable()) ++available;
-  }
+  int available = availableOn(mine, s.currentHash);
   auto now = unixMs(clock_);
   if (available >= replicas && st.canaryWeight < 100) {
     if (st.stepIndex == 0) {
@@ -210,7 +210,7 @@ void Controller::reconcileBlueGreen(Service& s, const std::vector<Instance*>& mi
   applyCounts(s, mine, wanted);
 }
 
-void Controller::runAnalysis(Service& s) {
+void Controller::runAnalysis(Service& s, bool trafficOnNew) {
   if (!s.spec.analysis || !proxy_->running()) return;
   ServiceStatus& st = s.status;
   auto now = clock_.now();
@@ -229,7 +229,7 @@ void Controller::runAnalysis(Service& s) {
     logger_->warn("analysis of {}: {}", s.name, sample.error().message);
     return;
   }
-  if (!s.lastSample || st.canaryWeight == 0) {
+  if (!s.lastSample || !trafficOnNew) {
     // The window starts now (nothing to measure before the canary takes traffic).
     s.lastSample = std::move(*sample);
     s.lastMeasure = now;
@@ -277,6 +277,19 @@ void Controller::runAnalysis(Service& s) {
 void Controller::abortRollout(Service& s, const std::string& reason) {
   ServiceStatus& st = s.status;
   if (st.aborted) return;
+  if (s.spec.strategy.type == spec::StrategyType::kRollingUpdate) {
+    // A rolling update has no weight to drop: it goes back to the stable revision
+    // (straight to 100 %, as an undo).
+    st.failedRevision = s.currentRevision;
+    st.failedHash = s.currentHash;
+    (void)store_.setRevisionPhase(s.name, s.currentRevision, "Failed");
+    event(s.name, "service/" + s.name, kWarningEvent, "RolloutAborted",
+          fmt::format("revision {} ({}) aborted: {}; rolling back to revision {}", s.currentRevision,
+                      s.spec.tmpl.version, reason, st.stableRevision));
+    notifyWebhooks(s, reason);
+    rollback(s);
+    return;
+  }
   st.aborted = true;
   st.abortReason = reason;
   st.canaryWeight = 0;
@@ -366,8 +379,8 @@ Result<void> Controller::promote(const std::string& service) {
   auto it = services_.find(service);
   if (it == services_.end() || !it->second->exists) return fail(ErrorCode::kNotFound, "no service named {}", service);
   Service& s = *it->second;
-  if (!stepsActive(s) || s.status.aborted) {
-    return fail(ErrorCode::kConflict, "service {} has no canary or blue-green rollout waiting to be promoted", service);
+  if ((!stepsActive(s) && s.status.pauseReason.empty()) || s.status.aborted) {
+    return fail(ErrorCode::kConflict, "service {} has no rollout waiting to be promoted", service);
   }
   s.promoteRequested = true;
   event(service, "service/" + service, kNormalEvent, "PromoteRequested", "Promotion requested by hand");

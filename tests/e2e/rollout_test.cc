@@ -47,6 +47,32 @@ TEST_F(RolloutTest, NeverReadyVersionFailsAndRollsBack) {
   EXPECT_EQ(totals.byVersion.count("v2"), 0u) << describe(totals);
 }
 
+// spec.analysis on a rolling update: the first new instance takes its share of traffic,
+// analysis fails it, and the service goes back to the stable revision.
+TEST_F(RolloutTest, RollingUpdateWithAnalysisRollsBackABadVersion) {
+  service_.extraSpec = "  analysis:\n"
+                       "    interval: 1s\n"
+                       "    failureLimit: 2\n"
+                       "    minRequests: 10\n"
+                       "    metrics: [{name: error-rate, successCondition: \"< 0.05\"}]\n";
+  ASSERT_EQ(apply(), 0);
+  ASSERT_EQ(daemon_->run({"rollout", "status", "web", "--timeout", "60s"}, 90s).exitCode, 0) << daemon_->log();
+  LoadClient load(service_.port, 16, 1, 5ms, 120s);
+  service_.version = "v2";
+  service_.appArgs = {"--error-rate", "0.5"};
+  ASSERT_EQ(apply(), 0);
+  auto status = daemon_->run({"rollout", "status", "web", "--timeout", "60s"}, 90s);
+  EXPECT_EQ(status.exitCode, 1) << status.out << status.err;
+  ASSERT_TRUE(waitFor([&] { return allOn("v1"); }, 30s)) << daemon_->instances("web").dump(2);
+  auto events = daemon_->run({"events", "web", "--limit", "1000"}).out;
+  EXPECT_NE(events.find("RolloutAborted"), std::string::npos) << events;
+  load.stop();
+  auto totals = load.totals();
+  std::cout << "rolling + analysis: " << describe(totals) << std::endl;
+  EXPECT_EQ(totals.socketErrors, 0u) << describe(totals);
+  EXPECT_LT(totals.byVersion["v2"], totals.byVersion["v1"]) << describe(totals);
+}
+
 TEST_F(RolloutTest, UndoToTwoRevisionsBackUnderLoad) {
   ASSERT_EQ(apply(), 0);
   ASSERT_EQ(daemon_->run({"rollout", "status", "web", "--timeout", "60s"}, 90s).exitCode, 0) << daemon_->log();

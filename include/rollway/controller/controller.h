@@ -105,10 +105,14 @@ class Controller {
   void reconcileCanary(Service& s, const std::vector<Instance*>& mine);
   void reconcileBlueGreen(Service& s, const std::vector<Instance*>& mine);
   bool stepsActive(const Service& s) const;
+  static int availableOn(const std::vector<Instance*>& mine, const std::string& hash);
+  // An aborted Canary/BlueGreen holds the stable revision only; false when not aborted.
+  bool keepAborted(Service& s, const std::vector<Instance*>& mine);
   // Starts or stops instances so that each template hash has the wanted count; hashes
   // not listed go to 0. Not ready instances are stopped first, then the newest.
   void applyCounts(Service& s, const std::vector<Instance*>& mine, const std::map<std::string, int>& wanted);
-  void runAnalysis(Service& s);
+  // One analysis window when it is due; `trafficOnNew` = the new revision serves now.
+  void runAnalysis(Service& s, bool trafficOnNew);
   void abortRollout(Service& s, const std::string& reason);
   void notifyWebhooks(const Service& s, const std::string& reason);
   ServiceView viewFor(const Service& s) const;
