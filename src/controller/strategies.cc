@@ -160,6 +160,12 @@ void Controller::reconcileCanary(Service& s, const std::vector<Instance*>& mine)
         break;
     }
   }
+  if (st.stepIndex < static_cast<int>(steps.size()) &&
+      steps[static_cast<size_t>(st.stepIndex)].kind != spec::StepKind::kSetWeight) {
+    // Waiting by design (a pause, or analysis waiting for enough traffic) is not a lack
+    // of progress: progressDeadlineSeconds must not fail it.
+    st.lastProgressMs = now;
+  }
   if (st.stepIndex >= static_cast<int>(steps.size())) {
     // After the last step: the canary takes every replica, then all the traffic; then
     // the old stable drains.
@@ -189,6 +195,7 @@ void Controller::reconcileBlueGreen(Service& s, const std::vector<Instance*>& mi
       st.stepIndex = 1;
       st.stepStartedMs = now;
     }
+    st.lastProgressMs = now;  // fully available, waiting for promotion: not stuck
     bool autoDue = bg.autoPromotionSeconds && now - st.stepStartedMs >= int64_t{*bg.autoPromotionSeconds} * 1000;
     if (st.skipStepsHash == s.currentHash || s.promoteRequested || autoDue) {
       st.canaryWeight = 100;

@@ -134,6 +134,8 @@ struct AbortCase {
   std::string metric;
 };
 
+void PrintTo(const AbortCase& c, std::ostream* os) { *os << c.appFlag << " " << c.appValue; }
+
 class CanaryAbortTest : public CanaryTest, public ::testing::WithParamInterface<AbortCase> {};
 
 // A bad canary (30 % errors) or a slow one (400 ms) at 10 % is aborted by analysis

@@ -61,7 +61,12 @@ pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, st
 
 }  // namespace
 
-std::string binary(const std::string& name) { return envOr("ROLLWAY_BUILD_DIR", "build") + "/" + name; }
+// ROLLWAY_BINARIES_DIR (set by hand, e.g. to the sanitizer tree) wins over the build
+// dir ctest sets, so one set of drivers can test another tree's binaries.
+std::string binary(const std::string& name) {
+  std::string dir = envOr("ROLLWAY_BUILD_DIR", "build");
+  return envOr("ROLLWAY_BINARIES_DIR", dir.c_str()) + "/" + name;
+}
 std::string sourcePath(const std::string& relative) { return envOr("ROLLWAY_SOURCE_DIR", ".") + "/" + relative; }
 
 TempDir::TempDir() {
