@@ -93,6 +93,8 @@ struct Controller::Service {
   std::optional<analysis::MetricsSample> lastSample;
   SteadyTime lastMeasure{};
   std::unique_ptr<analysis::AnalysisRun> run;
+  // Probe results per instance at the start of the analysis window (successes, failures).
+  std::map<std::string, std::pair<uint64_t, uint64_t>> probeCounts;
   int64_t analysisPassedMs = 0;  // Unix ms of the last window that passed
   int analyzedAvailable = 0;     // RollingUpdate: new instances available at that pass
   struct Waiter {

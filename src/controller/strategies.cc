@@ -236,6 +236,27 @@ void Controller::runAnalysis(Service& s, bool trafficOnNew) {
     logger_->warn("analysis of {}: {}", s.name, sample.error().message);
     return;
   }
+  // Probe results per revision since the window began (probe-success-rate).
+  std::map<std::string, std::pair<uint64_t, uint64_t>> probeNow;
+  std::map<std::string, std::pair<uint64_t, uint64_t>> probeDelta;  // by template hash
+  for (const auto& [name, inst] : instances_) {
+    if (inst->service != s.name) continue;
+    auto ps = prober_->status(name);
+    if (!ps) continue;
+    probeNow[name] = {ps->successes, ps->failures};
+    auto before = s.probeCounts.find(name);
+    uint64_t okBefore = before != s.probeCounts.end() ? before->second.first : 0;
+    uint64_t badBefore = before != s.probeCounts.end() ? before->second.second : 0;
+    auto& d = probeDelta[inst->hash];
+    d.first += ps->successes - std::min(ps->successes, okBefore);
+    d.second += ps->failures - std::min(ps->failures, badBefore);
+  }
+  auto probeRate = [&](const std::string& hash) -> std::optional<double> {
+    auto it = probeDelta.find(hash);
+    if (it == probeDelta.end() || it->second.first + it->second.second == 0) return std::nullopt;
+    return static_cast<double>(it->second.first) / static_cast<double>(it->second.first + it->second.second);
+  };
+  s.probeCounts = std::move(probeNow);
   if (!s.lastSample || !trafficOnNew) {
     // The window starts now (nothing to measure before the canary takes traffic).
     s.lastSample = std::move(*sample);
@@ -250,6 +271,8 @@ void Controller::runAnalysis(Service& s, bool trafficOnNew) {
   in.stableRevision = stable != s.revisionByHash.end() ? stable->second : 0;
   in.canary = analysis::windowStats(*s.lastSample, *sample, s.name, in.canaryRevision);
   if (in.stableRevision != 0) in.stable = analysis::windowStats(*s.lastSample, *sample, s.name, in.stableRevision);
+  in.canaryProbeSuccessRate = probeRate(s.currentHash);
+  in.stableProbeSuccessRate = probeRate(st.stableHash);
   s.lastSample = std::move(*sample);
   s.lastMeasure = now;
   schedule(std::chrono::duration_cast<std::chrono::milliseconds>(interval));

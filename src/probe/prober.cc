@@ -47,6 +47,8 @@ struct Prober::Instance {
   asio::steady_timer timer;
   std::optional<SteadyTime> armedFor;
   bool removed = false;
+  uint64_t successes = 0;
+  uint64_t failures = 0;
 
   void cancelAll() {
     removed = true;
@@ -124,7 +126,8 @@ std::optional<InstanceProbeStatus> Prober::status(const std::string& instanceId)
   auto it = instances_.find(instanceId);
   if (it == instances_.end()) return std::nullopt;
   const ProbeTracker& t = it->second->tracker;
-  return InstanceProbeStatus{t.started(), t.ready(), t.available(), t.restartRequired()};
+  return InstanceProbeStatus{t.started(),           t.ready(), t.available(), t.restartRequired(),
+                             it->second->successes, it->second->failures};
 }
 
 void Prober::schedule(const std::shared_ptr<Instance>& instance) {
@@ -169,6 +172,7 @@ void Prober::runDue(const std::shared_ptr<Instance>& instance) {
 }
 
 void Prober::onResult(const std::shared_ptr<Instance>& instance, ProbeType type, ProbeResult result) {
+  ++(result.outcome == ProbeOutcome::kSuccess ? instance->successes : instance->failures);
   auto events = instance->tracker.record(type, result.outcome, result.message);
   if (instance->tracker.restartRequired()) {
     for (auto& runner : instance->runners) {

@@ -23,6 +23,8 @@ struct InstanceProbeStatus {
   bool ready = false;
   bool available = false;
   bool restartRequired = false;
+  uint64_t successes = 0;  // probe attempts (all three kinds) that succeeded so far
+  uint64_t failures = 0;   // ... that failed or timed out
 };
 
 // Probes many instances on one io_context: a ProbeTracker, up to three ProbeRunners and

@@ -85,6 +85,9 @@ TEST_F(ProberTest, StartupThenReadinessOverHttp) {
   EXPECT_EQ(server_.requests()[1].rfind("GET /ready ", 0), 0u);
   EXPECT_EQ(find("web-1", ProbeEventKind::kStarted)->reason, "Startup probe succeeded");
   EXPECT_GE(prober_.attempts(), 2u);
+  // Results are counted per instance (the analysis' probe-success-rate).
+  EXPECT_GE(prober_.status("web-1")->successes, 2u);
+  EXPECT_EQ(prober_.status("web-1")->failures, 0u);
 }
 
 TEST_F(ProberTest, LivenessFailureRequestsRestart) {
@@ -98,6 +101,8 @@ TEST_F(ProberTest, LivenessFailureRequestsRestart) {
   EXPECT_TRUE(has("web-1", ProbeEventKind::kNotReady));
   EXPECT_EQ(server_.requests().size(), 2u);  // one per period, none after the restart request
   EXPECT_TRUE(prober_.status("web-1")->restartRequired);
+  EXPECT_EQ(prober_.status("web-1")->failures, 2u);
+  EXPECT_EQ(prober_.status("web-1")->successes, 0u);
 }
 
 TEST_F(ProberTest, RefusedReadinessNeverReady) {
