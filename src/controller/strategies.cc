@@ -12,8 +12,7 @@
 #include "rollway/common/duration.h"
 #include "rollway/controller/rollout_plan.h"
 #include "rollway/controller/spec_change.h"
-#include "rollway/net/client.h"
-#include "rollway/net/endpoint.h"
+#include "rollway/analysis/notify.h"
 
 namespace rollway::controller {
 
@@ -347,22 +346,8 @@ void Controller::notifyWebhooks(const Service& s, const std::string& reason) {
                          {"analysis", s.status.analysis}};
   for (const auto& hook : s.spec.webhooks) {
     // Off the control thread: a slow receiver must not hold up the loop.
-    std::thread([url = hook.url, text = body.dump(), logger = logger_] {
-      std::string rest = url.starts_with("http://") ? url.substr(7) : url;
-      auto slash = rest.find('/');
-      std::string hostPort = rest.substr(0, slash);
-      std::string path = slash == std::string::npos ? "/" : rest.substr(slash);
-      auto endpoint = net::Endpoint::parse(hostPort);
-      if (!url.starts_with("http://") || !endpoint) {
-        logger->warn("webhook {}: only http://HOST:PORT/PATH URLs are supported", url);
-        return;
-      }
-      auto reply = net::Client(*endpoint).call("POST", path, text, "application/json", std::chrono::seconds(5));
-      if (!reply) {
-        logger->warn("webhook {}: {}", url, reply.error().message);
-      } else if (reply->status >= 300) {
-        logger->warn("webhook {}: answered {}", url, reply->status);
-      }
+    std::thread([url = hook.url, body, logger = logger_] {
+      if (auto sent = analysis::postNotification(url, body); !sent) logger->warn("webhook: {}", sent.error().message);
     }).detach();
   }
 }

@@ -60,7 +60,7 @@ TEST_F(CanaryTest, GoodCanaryGoesTenThirtySixtyHundredStickyAndLossless) {
       "      stickiness: {header: X-User-Id}\n"
       "      steps: [{setWeight: 10}, {pause: {}}, {setWeight: 30}, {pause: {}}, {setWeight: 60}, {pause: {}}]\n";
   ASSERT_EQ(apply(), 0);
-  ASSERT_EQ(daemon_->run({"rollout", "status", "web", "--timeout", "60s"}, 90s).exitCode, 0) << daemon_->log();
+  ASSERT_EQ(rolloutStatus(), 0) << daemon_->log();
 
   std::vector<std::string> keys;
   for (int i = 0; i < 1000; ++i) keys.push_back("user-" + std::to_string(i));
@@ -158,7 +158,7 @@ TEST_P(CanaryAbortTest, BadCanaryIsAbortedByAnalysis) {
                        "  notifications: {webhooks: [{url: \"http://127.0.0.1:" + std::to_string(sink.port()) +
                        "/hook\"}]}\n";
   ASSERT_EQ(apply(), 0);
-  ASSERT_EQ(daemon_->run({"rollout", "status", "web", "--timeout", "60s"}, 90s).exitCode, 0) << daemon_->log();
+  ASSERT_EQ(rolloutStatus(), 0) << daemon_->log();
 
   LoadClient load(service_.port, 16, 1, 5ms, 120s);
   service_.version = "v2";
@@ -173,7 +173,7 @@ TEST_P(CanaryAbortTest, BadCanaryIsAbortedByAnalysis) {
   // interval 1 s × failureLimit 2 + 2 s, plus the first window (it starts when the
   // canary takes traffic) and the test's polling.
   EXPECT_LT(took, 1 * 2 + 2 + 1 + 1.0) << st.dump(2);
-  EXPECT_EQ(daemon_->run({"rollout", "status", "web", "--timeout", "10s"}, 30s).exitCode, 1);
+  EXPECT_EQ(rolloutStatus("10s"), 1);
   EXPECT_TRUE(waitFor([&] { return allOn("v1"); }, 30s)) << daemon_->instances("web").dump(2);
   auto history = daemon_->run({"rollout", "history", "web"});
   EXPECT_NE(history.out.find("Failed"), std::string::npos) << history.out;
@@ -209,7 +209,7 @@ TEST_F(CanaryTest, BlueGreenPreviewPromoteAndInstantUndo) {
                       "\n"
                       "      previewRoute: {header: {name: X-Preview, value: \"1\"}}\n";
   ASSERT_EQ(apply(), 0);
-  ASSERT_EQ(daemon_->run({"rollout", "status", "web", "--timeout", "60s"}, 90s).exitCode, 0) << daemon_->log();
+  ASSERT_EQ(rolloutStatus(), 0) << daemon_->log();
   auto v1 = daemon_->instances("web");
   LoadClient load(service_.port, 16, 1, 5ms, 180s);
 
@@ -217,7 +217,7 @@ TEST_F(CanaryTest, BlueGreenPreviewPromoteAndInstantUndo) {
   ASSERT_EQ(apply(), 0);
   auto st = waitStatus([](const nlohmann::json& s) { return s.value("phase", "") == "Paused"; }, 60s);
   ASSERT_EQ(st.value("phase", ""), "Paused") << st.dump(2) << daemon_->log();
-  EXPECT_EQ(daemon_->run({"rollout", "status", "web", "--timeout", "10s"}, 30s).exitCode, 3);
+  EXPECT_EQ(rolloutStatus("10s"), 3);
   // Before promotion: the public listener serves only v1, the preview only v2.
   for (int i = 0; i < 20; ++i) {
     auto pub = httpGet(service_.port, "/");
@@ -231,7 +231,7 @@ TEST_F(CanaryTest, BlueGreenPreviewPromoteAndInstantUndo) {
     EXPECT_EQ(*preview->header("X-Version"), "v2");
   }
   ASSERT_EQ(daemon_->run({"rollout", "promote", "web"}).exitCode, 0);
-  ASSERT_EQ(daemon_->run({"rollout", "status", "web", "--timeout", "30s"}, 60s).exitCode, 0);
+  ASSERT_EQ(rolloutStatus("30s"), 0);
   ASSERT_TRUE(waitFor(
       [&] {
         auto r = httpGet(service_.port, "/");

@@ -89,6 +89,12 @@ CommandResult Daemon::run(std::vector<std::string> args, std::chrono::millisecon
   return e2e::run(cli(std::move(args)), timeout);
 }
 
+CommandResult Daemon::apply(const DemoService& service, const std::string& dir) const {
+  std::string file = dir + "/" + service.name + ".yaml";
+  writeFile(file, demoServiceYaml(service));
+  return run({"apply", "-f", file});
+}
+
 nlohmann::json Daemon::instances(const std::string& service) {
   std::vector<std::string> args = {"get", "instances"};
   if (!service.empty()) args.push_back(service);

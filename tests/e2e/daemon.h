@@ -40,6 +40,8 @@ class Daemon {
 
   std::vector<std::string> cli(std::vector<std::string> args) const;
   CommandResult run(std::vector<std::string> args, std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
+  // Writes the service's YAML to DIR/NAME.yaml and runs `apply -f` on it.
+  CommandResult apply(const struct DemoService& service, const std::string& dir) const;
   // `get instances -o json` items (remembers their PIDs for the clean-up).
   nlohmann::json instances(const std::string& service = "");
   // Service status (`/v1/services/NAME/status` through `get`), or null.

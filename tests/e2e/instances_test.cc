@@ -30,9 +30,7 @@ class InstancesTest : public ::testing::Test {
   }
 
   void apply() {
-    std::string file = tmp_ / (service_.name + ".yaml");
-    writeFile(file, demoServiceYaml(service_));
-    auto r = daemon_->run({"apply", "-f", file});
+    auto r = daemon_->apply(service_, tmp_.path());
     ASSERT_EQ(r.exitCode, 0) << r.out << r.err;
   }
 
@@ -215,9 +213,7 @@ TEST_F(InstancesTest, ExecProbeArgumentsArePassedLiterally) {
   other.name = "other";
   other.port = freePort();
   other.readiness = "{exec: {command: [\"/usr/bin/test\", \"-e\", \"/nonexistent; true\"]}, periodSeconds: 1}";
-  std::string file = tmp_ / "other.yaml";
-  writeFile(file, demoServiceYaml(other));
-  ASSERT_EQ(daemon_->run({"apply", "-f", file}).exitCode, 0);
+  ASSERT_EQ(daemon_->apply(other, tmp_.path()).exitCode, 0);
   std::this_thread::sleep_for(3s);
   auto items = daemon_->instances("other");
   ASSERT_EQ(items.size(), 1u);

@@ -32,11 +32,14 @@ class RolloutTest : public ::testing::Test {
 
   // Applies the service as it is now; returns apply's exit code.
   int apply() {
-    std::string file = tmp_ / "web.yaml";
-    writeFile(file, demoServiceYaml(service_));
-    auto r = daemon_->run({"apply", "-f", file});
+    auto r = daemon_->apply(service_, tmp_.path());
     EXPECT_EQ(r.exitCode, 0) << r.out << r.err;
     return r.exitCode;
+  }
+
+  // `rollout status web --timeout T`; its exit code.
+  int rolloutStatus(const std::string& timeout = "60s") {
+    return daemon_->run({"rollout", "status", service_.name, "--timeout", timeout}, 120s).exitCode;
   }
 
   Rollout rollTo(const std::string& version, std::vector<std::string> appArgs) {

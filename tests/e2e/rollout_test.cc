@@ -17,7 +17,7 @@ TEST_F(RolloutTest, NeverReadyVersionFailsAndRollsBack) {
   service_.progressDeadlineSeconds = 6;
   service_.autoRollback = true;
   ASSERT_EQ(apply(), 0);
-  ASSERT_EQ(daemon_->run({"rollout", "status", "web", "--timeout", "60s"}, 90s).exitCode, 0) << daemon_->log();
+  ASSERT_EQ(rolloutStatus(), 0) << daemon_->log();
 
   LoadClient load(service_.port, 16, 1, 10ms, 120s);
   service_.version = "v2";
@@ -31,7 +31,7 @@ TEST_F(RolloutTest, NeverReadyVersionFailsAndRollsBack) {
   EXPECT_LT(waited, 30.0);
   // Back on v1, complete, and the v2 instance is gone.
   ASSERT_TRUE(waitFor([&] { return allOn("v1"); }, 30s)) << daemon_->instances("web").dump(2);
-  EXPECT_EQ(daemon_->run({"rollout", "status", "web", "--timeout", "30s"}, 60s).exitCode, 0);
+  EXPECT_EQ(rolloutStatus("30s"), 0);
   auto st = daemon_->status("web");
   EXPECT_EQ(st.value("version", ""), "v1") << st.dump(2);
   EXPECT_GT(st.value("rolledBackFrom", 0), 0) << st.dump(2);
@@ -56,7 +56,7 @@ TEST_F(RolloutTest, RollingUpdateWithAnalysisRollsBackABadVersion) {
                        "    minRequests: 10\n"
                        "    metrics: [{name: error-rate, successCondition: \"< 0.05\"}]\n";
   ASSERT_EQ(apply(), 0);
-  ASSERT_EQ(daemon_->run({"rollout", "status", "web", "--timeout", "60s"}, 90s).exitCode, 0) << daemon_->log();
+  ASSERT_EQ(rolloutStatus(), 0) << daemon_->log();
   LoadClient load(service_.port, 16, 1, 5ms, 120s);
   service_.version = "v2";
   service_.appArgs = {"--error-rate", "0.5"};
@@ -75,7 +75,7 @@ TEST_F(RolloutTest, RollingUpdateWithAnalysisRollsBackABadVersion) {
 
 TEST_F(RolloutTest, UndoToTwoRevisionsBackUnderLoad) {
   ASSERT_EQ(apply(), 0);
-  ASSERT_EQ(daemon_->run({"rollout", "status", "web", "--timeout", "60s"}, 90s).exitCode, 0) << daemon_->log();
+  ASSERT_EQ(rolloutStatus(), 0) << daemon_->log();
   LoadClient load(service_.port, 16, 1, 10ms, 120s);
   ASSERT_EQ(rollTo("v2", {}).exitCode, 0);
   ASSERT_EQ(rollTo("v3", {}).exitCode, 0);
@@ -97,11 +97,11 @@ TEST_F(RolloutTest, UndoToTwoRevisionsBackUnderLoad) {
 TEST_F(RolloutTest, SetScalePauseResumeRestart) {
   service_.replicas = 2;
   ASSERT_EQ(apply(), 0);
-  ASSERT_EQ(daemon_->run({"rollout", "status", "web", "--timeout", "60s"}, 90s).exitCode, 0) << daemon_->log();
+  ASSERT_EQ(rolloutStatus(), 0) << daemon_->log();
 
   EXPECT_EQ(daemon_->run({"scale", "web", "--replicas", "3"}).exitCode, 0);
   service_.replicas = 3;
-  ASSERT_EQ(daemon_->run({"rollout", "status", "web", "--timeout", "30s"}, 60s).exitCode, 0);
+  ASSERT_EQ(rolloutStatus("30s"), 0);
   EXPECT_TRUE(waitFor([&] { return allOn("v1"); }, 10s));
 
   EXPECT_EQ(daemon_->run({"rollout", "pause", "web"}).exitCode, 0);
@@ -110,12 +110,12 @@ TEST_F(RolloutTest, SetScalePauseResumeRestart) {
   EXPECT_TRUE(allOn("v1")) << "a paused service must not roll";
   EXPECT_EQ(daemon_->status("web").value("phase", ""), "Paused");
   EXPECT_EQ(daemon_->run({"rollout", "resume", "web"}).exitCode, 0);
-  ASSERT_EQ(daemon_->run({"rollout", "status", "web", "--timeout", "30s"}, 60s).exitCode, 0);
+  ASSERT_EQ(rolloutStatus("30s"), 0);
   EXPECT_TRUE(waitFor([&] { return allOn("v2"); }, 10s));
 
   auto before = daemon_->instances("web");
   EXPECT_EQ(daemon_->run({"rollout", "restart", "web"}).exitCode, 0);
-  ASSERT_EQ(daemon_->run({"rollout", "status", "web", "--timeout", "30s"}, 60s).exitCode, 0);
+  ASSERT_EQ(rolloutStatus("30s"), 0);
   ASSERT_TRUE(waitFor([&] { return allOn("v2"); }, 10s));
   auto after = daemon_->instances("web");
   for (const auto& a : after) {

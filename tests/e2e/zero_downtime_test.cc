@@ -11,7 +11,7 @@ namespace {
 TEST_F(RolloutTest, TenRollingUpdatesUnderLoadLoseNoRequest) {
   service_.appArgs = {"--ready-delay", "1s"};
   ASSERT_EQ(apply(), 0);
-  ASSERT_EQ(daemon_->run({"rollout", "status", "web", "--timeout", "60s"}, 90s).exitCode, 0) << daemon_->log();
+  ASSERT_EQ(rolloutStatus(), 0) << daemon_->log();
 
   LoadClient load(service_.port, 64, 2, 10ms, 400s);
   std::vector<Rollout> rollouts;

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "rollway/analysis/notify.h"
 #include "rollway/analysis/provider.h"
 #include "rollway/net/json_reply.h"
 #include "rollway/net/server.h"
@@ -258,6 +259,28 @@ TEST(WebhookProvider, HttpErrorsAreErrors) {
   auto slow = provider->fetch(hookMetric(hook.url()), someWindow());
   ASSERT_FALSE(slow);
   EXPECT_EQ(slow.error().code, ErrorCode::kTimeout);
+}
+
+}  // namespace
+}  // namespace rollway::analysis
+
+namespace rollway::analysis {
+namespace {
+
+TEST(PostNotification, PostsTheBodyAndReportsFailures) {
+  StubHttpServer hook;
+  hook.answerJson({{"ok", true}});
+  auto sent = postNotification(hook.url("/hook?x=1"), {{"service", "web"}, {"reason", "aborted"}});
+  ASSERT_TRUE(sent) << sent.error().message;
+  EXPECT_EQ(hook.last().method, "POST");
+  EXPECT_EQ(hook.last().target, "/hook?x=1");
+  EXPECT_EQ(json::parse(hook.last().body)["reason"], "aborted");
+
+  hook.answer(500, "{}");
+  auto refused = postNotification(hook.url("/hook"), json::object());
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("500"), std::string::npos) << refused.error().message;
+  EXPECT_FALSE(postNotification("https://example.com/hook", json::object()));
 }
 
 }  // namespace
