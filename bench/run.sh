@@ -17,6 +17,8 @@ usage: bench/run.sh [options]
   --targets LIST     comma-separated subset of direct,nginx,haproxy,rollway (default all)
   --path P           request path (default /healthz)
   --build-dir DIR    where rollway and demo-app are (default <repo>/build, or $BUILD)
+  --baseline-build D another build of rollway (e.g. of the previous commit) measured as
+                     target "baseline" in the same interleaved rounds: before/after ratios
   --save             also copy the JSON to bench/results/latest.json
   --keep-tmp         keep the temp dir's logs and configs (kept anyway when errors are seen)
   -h, --help         this text
@@ -26,7 +28,7 @@ EOF
 }
 
 DURATION=10 WARMUP=2 CONNECTIONS=64 THREADS=1 ROUNDS=3 SCENARIO_ARG=keepalive
-TARGETS_ARG=direct,nginx,haproxy,rollway BENCH_PATH=/healthz SAVE=0 KEEP_TMP=0
+TARGETS_ARG=direct,nginx,haproxy,rollway BENCH_PATH=/healthz SAVE=0 KEEP_TMP=0 BASELINE_DIR=
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD:-$ROOT/build}
 
@@ -45,6 +47,7 @@ while [[ $# -gt 0 ]]; do
     --targets)     need_arg "$@"; TARGETS_ARG=$2; shift 2 ;;
     --path)        need_arg "$@"; BENCH_PATH=$2; shift 2 ;;
     --build-dir)   need_arg "$@"; BUILD_DIR=$2; shift 2 ;;
+    --baseline-build) need_arg "$@"; BASELINE_DIR=$2; shift 2 ;;
     --save)        SAVE=1; shift ;;
     --keep-tmp)    KEEP_TMP=1; shift ;;
     -h|--help)     usage; exit 0 ;;
@@ -67,6 +70,7 @@ IFS=, read -r -a TARGETS <<<"$TARGETS_ARG"
 for t in "${TARGETS[@]}"; do
   case $t in direct|nginx|haproxy|rollway) ;; *) die "unknown target '$t'" ;; esac
 done
+[[ -z $BASELINE_DIR ]] || TARGETS+=(baseline)
 
 # ---- tools -------------------------------------------------------------------
 PATH=$PATH:/usr/sbin:/sbin
@@ -154,6 +158,13 @@ trap 'exit 143' TERM
 # round must measure the same rollway.
 mkdir -p "$WORK/bin"
 cp "$ROLLWAY" "$DEMO_APP" "$WORK/bin/" || die "cannot copy the binaries from $BUILD_DIR (being rebuilt? retry)"
+BASELINE=""
+if [[ -n $BASELINE_DIR ]]; then
+  [[ -x $BASELINE_DIR/rollway ]] || die "$BASELINE_DIR/rollway missing (--baseline-build)"
+  cp "$BASELINE_DIR/rollway" "$WORK/bin/rollway-baseline" || die "cannot copy $BASELINE_DIR/rollway"
+  BASELINE=$WORK/bin/rollway-baseline
+  "$BASELINE" proxy --help >/dev/null 2>&1 || die "$BASELINE_DIR/rollway does not run"
+fi
 ROLLWAY_SRC=$ROLLWAY
 ROLLWAY=$WORK/bin/rollway DEMO_APP=$WORK/bin/demo-app
 ROLLWAY_SUM=$(sha256sum "$ROLLWAY" | cut -c1-12)
@@ -246,8 +257,10 @@ start_target() {
           PORT="$port" UPSTREAM="127.0.0.1:$UP_PORT" MAXCONN="$maxconn"
         TGT_CMD=(haproxy -db -f "$dir/haproxy.cfg")
         ;;
-      rollway)
-        TGT_CMD=("$ROLLWAY" proxy --listen "127.0.0.1:$port" --upstream "127.0.0.1:$UP_PORT"
+      rollway|baseline)
+        local bin=$ROLLWAY
+        [[ $target == baseline ]] && bin=$BASELINE
+        TGT_CMD=("$bin" proxy --listen "127.0.0.1:$port" --upstream "127.0.0.1:$UP_PORT"
                  --workers 1 --log-level warn --drain-timeout 2s)
         ;;
     esac
@@ -367,6 +380,7 @@ done
 
 # ---- report --------------------------------------------------------------------------
 v_rollway="commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ), $ROLLWAY_SRC sha256 $ROLLWAY_SUM"
+[[ -z $BASELINE ]] || v_rollway="$v_rollway; baseline $BASELINE_DIR/rollway sha256 $(sha256sum "$BASELINE" | cut -c1-12)"
 v_nginx=$( (nginx -v 2>&1 || true) | head -n 1)
 v_haproxy=$( (haproxy -v 2>/dev/null || true) | head -n 1)
 v_wrk=$( (wrk --version 2>&1 || true) | head -n 1)

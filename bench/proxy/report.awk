@@ -20,7 +20,7 @@ function fmt(x, f) { return x == "NA" ? "-" : sprintf(f, x) }
 function jnum(x, f) { return x == "NA" ? "null" : sprintf(f, x) }
 function jstr(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); gsub(/\t/, " ", s); return "\"" s "\"" }
 
-BEGIN { FS = "\t"; ntargets = split("direct nginx haproxy rollway", order, " ") }
+BEGIN { FS = "\t"; ntargets = split("direct nginx haproxy rollway baseline", order, " ") }
 FNR == 1 && FILENAME == ARGV[1] { for (i = 1; i <= NF; i++) colidx[$i] = i; next }
 FILENAME == ARGV[1] {
     nrows++
@@ -51,20 +51,21 @@ END {
         for (s = 1; s <= nscen; s++) {
             sc = scen[s]
             printf "\n== scenario %s: median of %s rounds (%s) ==\n", sc, rounds, (sc == "newconn" ? "wrk -H 'Connection: close': a new TCP connection per request" : "keep-alive connections")
-            printf "%-8s %9s %8s %8s %13s %10s %14s %10s %8s %7s\n", "target", "req/s", "p50 ms", "p99 ms", "proxy cpu-s", "proxy", "upstream cpu-s", "load core", "other on", "errors"
-            printf "%-8s %9s %8s %8s %13s %10s %14s %10s %8s %7s\n", "", "", "", "", "per 100k req", "% of core", "per 100k req", "busy %", "core0 %", ""
+            printf "%-9s %9s %8s %8s %13s %10s %14s %10s %8s %7s\n", "target", "req/s", "p50 ms", "p99 ms", "proxy cpu-s", "proxy", "upstream cpu-s", "load core", "other on", "errors"
+            printf "%-9s %9s %8s %8s %13s %10s %14s %10s %8s %7s\n", "", "", "", "", "per 100k req", "% of core", "per 100k req", "busy %", "core0 %", ""
             for (t = 1; t <= ntargets; t++) {
                 tg = order[t]
                 if (!present[sc, tg]) continue
                 e = errs[sc, tg] + 0
                 es = e "" ; if (bad[sc, tg]) es = es "!"
-                printf "%-8s %9s %8s %8s %13s %10s %14s %10s %8s %7s\n", tg,
+                printf "%-9s %9s %8s %8s %13s %10s %14s %10s %8s %7s\n", tg,
                     fmt(med[sc, tg, "rps"], "%.0f"), fmt(med[sc, tg, "p50_ms"], "%.2f"), fmt(med[sc, tg, "p99_ms"], "%.2f"),
                     fmt(med[sc, tg, "proxy_cpu_100k"], "%.2f"), fmt(med[sc, tg, "proxy_core_pct"], "%.0f"),
                     fmt(med[sc, tg, "upstream_cpu_100k"], "%.2f"), fmt(med[sc, tg, "load_core_busy_pct"], "%.0f"),
                     fmt(med[sc, tg, "foreign_pct"], "%.0f"), es
             }
-            for (t = 2; t <= 3; t++) {
+            for (t = 2; t <= 5; t++) {
+                if (order[t] == "rollway") continue
                 other = order[t]
                 if (!present[sc, "rollway"] || !present[sc, other]) continue
                 printf "rollway/%-8s req/s %s (>1: rollway faster)   p99 %s (<1: rollway lower)   cpu/req %s (<1: rollway cheaper)\n", other,
@@ -95,9 +96,9 @@ END {
         }
         printf "\n      },\n      \"ratios\": {"
         first = 1
-        for (t = 2; t <= 3; t++) {
+        for (t = 2; t <= 5; t++) {
             other = order[t]
-            if (!present[sc, "rollway"] || !present[sc, other]) continue
+            if (other == "rollway" || !present[sc, "rollway"] || !present[sc, other]) continue
             printf "%s\n        \"rollway/%s\": {\"rps\": %s, \"p99\": %s, \"cpu_per_request\": %s}", (first ? "" : ","), other,
                 jnum(ratio(med[sc, "rollway", "rps"], med[sc, other, "rps"]), "%.4f"),
                 jnum(ratio(med[sc, "rollway", "p99_ms"], med[sc, other, "p99_ms"]), "%.4f"),
