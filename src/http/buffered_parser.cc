@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <utility>
 
+#include "http/head_grammar.h"
+
 namespace rollway::http::detail {
 
 BufferedParser::BufferedParser(StreamParser::Kind kind, ParseLimits limits)
