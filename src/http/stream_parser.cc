@@ -126,6 +126,14 @@ std::optional<ParseError> StreamParser::validateHead() {
   h.upgrade = false;
   h.expectContinue = false;
   if (h.versionMajor != 1 || h.versionMinor > 1) return ParseError{505, "only HTTP/1.0 and HTTP/1.1 are spoken here"};
+  // llhttp skips the leading OWS of a value but keeps the trailing OWS in its span.
+  for (auto& hdr : h.headers) {
+    while (hdr.value.length > 0) {
+      char last = base_[hdr.value.offset + hdr.value.length - 1];
+      if (last != ' ' && last != '\t') break;
+      --hdr.value.length;
+    }
+  }
   int hosts = 0, lengths = 0, encodings = 0;
   std::string_view host, length, encoding;
   for (const auto& hdr : h.headers) {

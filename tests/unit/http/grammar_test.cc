@@ -249,6 +249,23 @@ TEST(HttpGrammar, StatusLineAndResponseFields) {
   });
 }
 
+// RFC 9112 §5: OWS around a field value is not part of it. llhttp keeps the trailing
+// OWS in its spans; the proxy routes on Host and forwards values from these spans.
+TEST(HttpGrammar, StreamParserSpansExcludeOws) {
+  std::string wire = "GET / HTTP/1.1\r\nHost: \t a.example \t \r\nX-T:  a \tb\t\r\nX-E: \t\r\n\r\n";
+  StreamParser parser(StreamParser::Kind::kRequest);
+  auto step = parser.execute(wire.data(), 0, wire.size(), nullptr);
+  ASSERT_EQ(step.event, StreamParser::Event::kHead) << parser.error().reason;
+  const auto& headers = parser.head().headers;
+  ASSERT_EQ(headers.size(), 3u);
+  EXPECT_EQ(headers[0].value.in(wire.data()), "a.example");
+  EXPECT_EQ(headers[1].value.in(wire.data()), "a \tb");
+  EXPECT_EQ(headers[2].value.in(wire.data()), "");
+  RequestParser buffered;
+  ASSERT_EQ(buffered.feed(wire).status, ParseStatus::kComplete);
+  EXPECT_EQ(*buffered.take().header("x-t"), "a \tb");
+}
+
 TEST(HttpGrammar, PureFunctions) {
   using namespace detail;
   EXPECT_FALSE(checkFieldLine("X-Y: a b"));
