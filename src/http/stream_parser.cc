@@ -104,9 +104,7 @@ int StreamParser::checkTrailerBytes(const char* at, size_t length, bool name) {
   return 0;
 }
 
-// The framing and request-semantics rules of RFC 9110/9112 on top of strict llhttp, in
-// the order a smuggling attempt would hit them. The line grammar (start line, field
-// names and values, CRLF, obs-fold) is checked on the raw head in execute().
+// Pauses right after the head; execute() then checks it (checkHead, validateHead).
 int StreamParser::headersComplete() {
   Head& h = head_;
   h.versionMajor = llhttp_get_http_major(&parser_);
@@ -115,8 +113,10 @@ int StreamParser::headersComplete() {
   return HPE_PAUSED;
 }
 
-// Runs paused right after the head (before llhttp reads any body byte), after the line
-// grammar passed: what it decides (no body, no upgrade) still applies on resume.
+// The framing and request-semantics rules of RFC 9110/9112 on top of strict llhttp, after
+// the line grammar (start line, field names and values, CRLF, obs-fold) passed on the raw
+// head. Runs while llhttp is paused right after the head, before any body byte: what it
+// decides (no body, no upgrade) still applies on resume.
 std::optional<ParseError> StreamParser::validateHead() {
   Head& h = head_;
   h.keepAlive = llhttp_should_keep_alive(&parser_) != 0;
