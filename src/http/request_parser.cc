@@ -1,11 +1,11 @@
 #include "rollway/http/request_parser.h"
 
-#include "http/llhttp_core.h"
+#include "http/buffered_parser.h"
 
 namespace rollway::http {
 
 RequestParser::RequestParser(ParseLimits limits)
-    : core_(std::make_unique<detail::LlhttpCore>(detail::LlhttpCore::Kind::kRequest, limits)) {}
+    : core_(std::make_unique<detail::BufferedParser>(StreamParser::Kind::kRequest, limits)) {}
 RequestParser::~RequestParser() = default;
 RequestParser::RequestParser(RequestParser&&) noexcept = default;
 RequestParser& RequestParser::operator=(RequestParser&&) noexcept = default;

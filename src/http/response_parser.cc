@@ -1,11 +1,11 @@
 #include "rollway/http/response_parser.h"
 
-#include "http/llhttp_core.h"
+#include "http/buffered_parser.h"
 
 namespace rollway::http {
 
 ResponseParser::ResponseParser(ParseLimits limits)
-    : core_(std::make_unique<detail::LlhttpCore>(detail::LlhttpCore::Kind::kResponse, limits)) {}
+    : core_(std::make_unique<detail::BufferedParser>(StreamParser::Kind::kResponse, limits)) {}
 ResponseParser::~ResponseParser() = default;
 ResponseParser::ResponseParser(ResponseParser&&) noexcept = default;
 ResponseParser& ResponseParser::operator=(ResponseParser&&) noexcept = default;

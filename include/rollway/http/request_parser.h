@@ -9,28 +9,22 @@
 namespace rollway::http {
 
 namespace detail {
-class LlhttpCore;
+class BufferedParser;
 }
 
 // Incremental parser for whole, buffered HTTP/1.x requests (control plane: API server,
-// admin socket). llhttp in strict mode — no lenient flags — plus the checks llhttp leaves
-// to its caller: obs-fold, whitespace before ':', missing/duplicate Host on HTTP/1.1.
-// Content-Length with Transfer-Encoding, duplicate Content-Length, bad chunk sizes, bare
-// CR or LF and NUL in headers are errors (400). Chunked bodies are decoded into `body`;
-// trailers are dropped. keepAlive comes from llhttp_should_keep_alive. Upgrade offers are
-// ignored (answered as plain HTTP); CONNECT is 501.
+// admin socket): a thin wrapper over StreamParser, so it enforces exactly the proxy's
+// grammar (request line, field names and values, CRLF, obs-fold, Content-Length,
+// Transfer-Encoding, Host; see src/http/head_grammar.h). Errors carry the status to
+// answer (400, 413, 417, 431, 501, 505). Chunked bodies are decoded into `body`;
+// trailers are checked and dropped. keepAlive comes from llhttp_should_keep_alive.
+// Upgrade offers are ignored (answered as plain HTTP); CONNECT is 501.
 //
-// Usage (the caller owns the buffer):
+// Usage (the caller owns the buffer; the parser keeps its own copy of a partial head):
 //   auto r = parser.feed(buffer);
 //   if (r.status == ParseStatus::kComplete) { buffer.erase(0, r.consumed); handle(parser.take()); }
 //   else if (r.status == ParseStatus::kNeedMore) buffer.clear();   // all consumed
 //   else answer(parser.error().status) and close.
-//
-// A later streaming parser for the data-plane proxy belongs beside this one, not inside
-// it: the proxy must not buffer bodies, so it will reuse detail::LlhttpCore's framing
-// decisions (strict mode, header limit, smuggling checks) but hand each body chunk to a
-// callback (onHeaders(head) / onBodyChunk(span) / onMessageComplete()) and apply
-// back-pressure by pausing llhttp instead of accumulating `body`.
 class RequestParser {
  public:
   explicit RequestParser(ParseLimits limits = {});
@@ -54,7 +48,7 @@ class RequestParser {
   const ParseError& error() const;
 
  private:
-  std::unique_ptr<detail::LlhttpCore> core_;
+  std::unique_ptr<detail::BufferedParser> core_;
 };
 
 }  // namespace rollway::http

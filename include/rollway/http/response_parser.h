@@ -9,14 +9,14 @@
 namespace rollway::http {
 
 namespace detail {
-class LlhttpCore;
+class BufferedParser;
 }
 
 // Incremental parser for whole, buffered HTTP/1.x responses (control plane: API client,
-// probes, admin client). Same strict rules as RequestParser. A response to HEAD and a
+// probes, admin client), over StreamParser like RequestParser. A response to HEAD and a
 // 1xx/204/304 response have no body; a response with neither Content-Length nor chunked
 // framing is delimited by the connection close: call feedEof() when the peer closes.
-// See request_parser.h for the usage pattern and for where a streaming parser will go.
+// A 101 is an error (no upgrades here). See request_parser.h for the usage pattern.
 class ResponseParser {
  public:
   explicit ResponseParser(ParseLimits limits = {.maxHeaderBytes = 64 * 1024,
@@ -39,7 +39,7 @@ class ResponseParser {
   const ParseError& error() const;
 
  private:
-  std::unique_ptr<detail::LlhttpCore> core_;
+  std::unique_ptr<detail::BufferedParser> core_;
 };
 
 }  // namespace rollway::http

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,7 +26,9 @@ namespace rollway::http {
 //   kComplete: the message (body included) ended at begin+consumed; the bytes after it
 //              belong to the next message (pipelining).
 //   kUpgrade:  a request offering Upgrade ended; what follows may be another protocol.
-//   kError:    error() has the status to answer (400, 413, 431, 501); close afterwards.
+//   kError:    error() has the status to answer (400, 417, 431, 501, 505); close afterwards.
+// The whole grammar is enforced here, once (src/http/head_grammar.h); RequestParser and
+// ResponseParser wrap this class.
 // Body bytes go to `sink` as they pass (already de-chunked).
 class StreamParser {
  public:
@@ -81,6 +84,9 @@ class StreamParser {
   void reset();
   // After kUpgrade when the upstream refused the upgrade: parse on as HTTP.
   void resumeAfterUpgrade();
+  // Requests: treat an Upgrade offer as plain HTTP (never kUpgrade), as the control
+  // plane does.
+  void setIgnoreUpgrade(bool ignore) { ignoreUpgrade_ = ignore; }
   bool inMessage() const { return started_; }
   bool headDone() const { return headDone_; }
 
@@ -88,6 +94,7 @@ class StreamParser {
   static int onMessageBegin(llhttp_t* p);
   static int onUrl(llhttp_t* p, const char* at, size_t length);
   static int onHeaderField(llhttp_t* p, const char* at, size_t length);
+  static int onHeaderFieldComplete(llhttp_t* p);
   static int onHeaderValue(llhttp_t* p, const char* at, size_t length);
   static int onHeaderValueComplete(llhttp_t* p);
   static int onHeadersComplete(llhttp_t* p);
@@ -96,9 +103,10 @@ class StreamParser {
   static StreamParser& self(llhttp_t* p) { return *static_cast<StreamParser*>(p->data); }
 
   int headersComplete();
+  std::optional<ParseError> validateHead();
   int fail(int status, std::string reason);
   void extend(Span& span, const char* at, size_t length);
-  bool checkHeadSyntax(const char* buffer);
+  int checkTrailerBytes(const char* at, size_t length, bool name);
 
   enum class Pause { kNone, kHead, kMessage };
 
@@ -108,6 +116,9 @@ class StreamParser {
   llhttp_t parser_{};
   const char* base_ = nullptr;  // the buffer of the current execute()
   BodySink* sink_ = nullptr;
+  const char* segment_ = nullptr;  // the bytes of the current execute()
+  char prevByte_ = '\0';           // the last byte consumed by the previous execute()
+  size_t trailerNameLength_ = 0;
   Head head_;
   size_t headStart_ = 0;        // offset of the message's first byte
   bool started_ = false;
@@ -115,6 +126,7 @@ class StreamParser {
   bool inValue_ = false;
   bool noBody_ = false;
   bool failed_ = false;
+  bool ignoreUpgrade_ = false;
   Pause pause_ = Pause::kNone;
   ParseError error_;
 };

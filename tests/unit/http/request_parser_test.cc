@@ -97,6 +97,33 @@ TEST(RequestParserTest, BytesArrivingOneAtATime) {
   EXPECT_EQ(requests[1].target, "/next");
 }
 
+// The wrapper keeps its own copy of a partial head and of body bytes; `consumed` must
+// still count only the bytes of the current feed() that belong to the message, at every
+// split point (a head cut anywhere, a body cut anywhere, the next request behind it).
+TEST(RequestParserTest, ConsumedIsExactAtEverySplitPoint) {
+  std::string first = "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello";
+  std::string second = "GET /b HTTP/1.1\r\nHost: x\r\n\r\n";
+  std::string wire = first + second;
+  for (size_t cut = 1; cut < first.size(); ++cut) {
+    SCOPED_TRACE("cut at " + std::to_string(cut));
+    RequestParser parser;
+    auto r1 = parser.feed(std::string_view(wire).substr(0, cut));
+    ASSERT_EQ(r1.status, ParseStatus::kNeedMore) << parser.error().reason;
+    EXPECT_EQ(r1.consumed, cut);
+    std::string rest = wire.substr(cut);
+    auto r2 = parser.feed(rest);
+    ASSERT_EQ(r2.status, ParseStatus::kComplete) << parser.error().reason;
+    EXPECT_EQ(r2.consumed, first.size() - cut);
+    Request a = parser.take();
+    EXPECT_EQ(a.target, "/a");
+    EXPECT_EQ(a.body, "hello");
+    auto r3 = parser.feed(std::string_view(rest).substr(r2.consumed));
+    ASSERT_EQ(r3.status, ParseStatus::kComplete) << parser.error().reason;
+    EXPECT_EQ(r3.consumed, second.size());
+    EXPECT_EQ(parser.take().target, "/b");
+  }
+}
+
 TEST(RequestParserTest, KeepAliveFollowsVersionAndConnection) {
   RequestParser parser;
   ASSERT_EQ(feedAll(parser, "GET / HTTP/1.0\r\n\r\n"), ParseStatus::kComplete);
