@@ -84,6 +84,25 @@ TEST_F(ControlApiTest, PreviewListenTakesPartInTheCheck) {
   EXPECT_NE(r.body.find("third"), std::string::npos) << r.body;
 }
 
+// Issue 10: GET /v1/events (what `events` and `describe` print) shows the newest events.
+TEST_F(ControlApiTest, EventsAreTheNewestOldestFirst) {
+  for (int i = 1; i <= 30; ++i) {
+    store::Event e;
+    e.service = "web";
+    e.reason = "R" + std::to_string(i);
+    ASSERT_TRUE(store_->appendEvent(e));
+  }
+  http::Request request;
+  request.target = "/v1/events?service=web&limit=3";
+  http::Response out;
+  api_->handle(request, [&](http::Response r) { out = std::move(r); });
+  ASSERT_EQ(out.status, 200) << out.body;
+  auto items = nlohmann::json::parse(out.body)["items"];
+  ASSERT_EQ(items.size(), 3u) << out.body;
+  EXPECT_EQ(items[0]["reason"], "R28");
+  EXPECT_EQ(items[2]["reason"], "R30");
+}
+
 TEST_F(ControlApiTest, ReapplyingTheSameServiceIsNotAConflict) {
   ASSERT_EQ(post(spec("first", "127.0.0.1:18080")).status, 200);
   EXPECT_EQ(post(spec("first", "localhost:18080")).status, 200);
