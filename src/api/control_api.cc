@@ -8,6 +8,7 @@
 #include "rollway/common/version.h"
 #include "rollway/controller/spec_change.h"
 #include "request_util.h"
+#include "rollway/spec/listen_conflict.h"
 #include "rollway/spec/parser.h"
 #include "rollway/spec/serialize.h"
 
@@ -19,39 +20,6 @@ using net::jsonReply;
 namespace {
 
 using nlohmann::json;
-
-// host and port of "host:port" / "[v6]:port".
-std::pair<std::string, std::string> splitListen(const std::string& listen) {
-  auto colon = listen.rfind(':');
-  if (colon == std::string::npos) return {listen, ""};
-  std::string host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  return {host, listen.substr(colon + 1)};
-}
-
-bool isWildcard(const std::string& host) { return host == "0.0.0.0" || host == "::" || host.empty(); }
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-// Two services clash when they would share a listening socket and a request could match
-// both: same port, same (or a wildcard) address, and overlapping Host names (no hosts =
-// every Host).
-bool routesOverlap(const spec::ServiceSpec& a, const spec::ServiceSpec& b) {
-  auto [ha, pa] = splitListen(a.listen);
-  auto [hb, pb] = splitListen(b.listen);
-  if (pa != pb) return false;
-  if (ha != hb && !isWildcard(ha) && !isWildcard(hb)) return false;
-  if (a.hosts.empty() || b.hosts.empty()) return true;
-  for (const auto& x : a.hosts) {
-    for (const auto& y : b.hosts) {
-      if (lower(x) == lower(y)) return true;
-    }
-  }
-  return false;
-}
 
 std::string templateVersion(const json& spec) {
   return spec.value("/spec/template/version"_json_pointer, std::string());
@@ -132,12 +100,11 @@ Result<void> ControlApi::checkListenConflicts(const std::vector<spec::ServiceSpe
     auto existing = spec::parseServices(record.specJson, "store:" + record.name);
     if (!existing || existing->empty()) continue;  // cannot clash with what cannot be read
     for (const auto& s : specs) {
-      if (routesOverlap(s, existing->front())) {
+      if (std::string clash = spec::listenConflict(s, existing->front()); !clash.empty()) {
         return fail(ErrorCode::kConflict,
-                    "service \"{}\" would serve {} (hosts: {}) which service \"{}\" already serves; "
-                    "give them different listen addresses or distinct hosts",
-                    s.metadata.name, s.listen, s.hosts.empty() ? "any" : fmt::format("{}", fmt::join(s.hosts, ", ")),
-                    record.name);
+                    "service \"{}\" clashes with service \"{}\", which already serves there: {}; give them "
+                    "different listen addresses or distinct hosts",
+                    s.metadata.name, record.name, clash);
       }
     }
   }

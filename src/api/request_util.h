@@ -2,6 +2,7 @@
 
 // Small request helpers shared by the API's route files.
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <string>
@@ -38,6 +39,22 @@ inline int64_t parseInt(const std::string& text, int64_t fallback) {
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || p != text.data() + text.size()) return fallback;
   return v;
+}
+
+// The waitMs query parameter of a long-poll: absent = 0 (answer at once); a whole number
+// of milliseconds, at most kMaxWaitMs (larger values wait kMaxWaitMs). Anything else,
+// negative numbers and numbers too long for 64 bits included, is kInvalidArgument.
+inline constexpr int64_t kMaxWaitMs = 60'000;
+inline Result<int64_t> parseWaitMs(const std::string& text) {
+  if (text.empty()) return 0;
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec == std::errc::result_out_of_range && p == text.data() + text.size() && text.front() != '-') return kMaxWaitMs;
+  if (ec != std::errc() || p != text.data() + text.size() || v < 0) {
+    return fail(ErrorCode::kInvalidArgument, "waitMs '{}' must be a whole number of milliseconds (0 to {})", text,
+                kMaxWaitMs);
+  }
+  return std::min(v, kMaxWaitMs);
 }
 
 inline http::Response methodNotAllowed(std::string_view allow) {

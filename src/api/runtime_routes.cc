@@ -77,7 +77,9 @@ bool ControlApi::handleRuntime(const http::Request& request, net::Responder& res
   if (action == "status") {
     if (m != "GET") return respond(methodNotAllowed("GET")), true;
     int64_t after = parseInt(request.queryParam("after"), -1);
-    int64_t waitMs = std::clamp<int64_t>(parseInt(request.queryParam("waitMs"), 0), 0, 60'000);
+    auto wait = parseWaitMs(request.queryParam("waitMs"));
+    if (!wait) return respond(errorReply(wait.error())), true;
+    int64_t waitMs = *wait;
     auto reply = [respond](Result<json> r) { respond(r ? jsonReply(200, *r) : errorReply(r.error())); };
     if (after < 0 || waitMs == 0) {
       reply(ctl->status(name));
@@ -217,7 +219,12 @@ void ControlApi::getLogs(const std::string& instance, const http::Request& reque
   int64_t offset = parseInt(request.queryParam("offset"), -1);
   int64_t tail = parseInt(request.queryParam("tailBytes"), -1);
   if (offset < 0) offset = tail >= 0 && static_cast<uint64_t>(tail) < size ? static_cast<int64_t>(size) - tail : 0;
-  int64_t waitMs = std::clamp<int64_t>(parseInt(request.queryParam("waitMs"), 0), 0, 60'000);
+  auto wait = parseWaitMs(request.queryParam("waitMs"));
+  if (!wait) {
+    respond(errorReply(wait.error()));
+    return;
+  }
+  int64_t waitMs = *wait;
 
   struct Poll {
     std::string instance;

@@ -49,6 +49,7 @@ struct ServeOptions {
   std::string portRange = "20000-29999";
   std::string restartBackoff = "10s";
   int proxyWorkers = 0;
+  int eventHistory = store::StoreOptions{}.eventHistory;
 };
 
 Result<std::pair<int, int>> parsePortRange(const std::string& text) {
@@ -152,7 +153,9 @@ int runServe(ServeOptions opts) {
 
   SystemClock clock;
   SeededRandom random;
-  auto store = store::Store::open(opts.dataDir + "/state.db", clock);
+  store::StoreOptions storeOptions;
+  storeOptions.eventHistory = opts.eventHistory;
+  auto store = store::Store::open(opts.dataDir + "/state.db", clock, storeOptions);
   if (!store) return reportError(store.error());
 
   // The control thread runs the controller, the supervisor's pidfd watches, the probes
@@ -269,6 +272,10 @@ void addServe(CLI::App& app, int& exitCode) {
   cmd->add_option("--restart-backoff", opts->restartBackoff,
                   "First restart delay of a crashed instance (doubles up to 5m, as in Kubernetes)")
       ->capture_default_str();
+  cmd->add_option("--event-history", opts->eventHistory,
+                  "Events kept per service in the store; older ones are deleted as new ones come")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100'000'000));
   cmd->add_option("--proxy-workers", opts->proxyWorkers,
                   "Worker threads of the proxy this daemon starts (default: one per core)");
   cmd->footer("The daemon starts `rollway proxy --data-dir DIR/proxy` when none is running. Instances and the proxy "

@@ -73,6 +73,10 @@ Result<Duration> parseDuration(std::string_view text) {
       return fail(ErrorCode::kInvalidArgument, "duration '{}' is too long", text);
     }
   }
+  if (total > kMaxDuration.count()) {
+    return fail(ErrorCode::kInvalidArgument, "duration '{}' is too long: at most {}", text,
+                formatDuration(kMaxDuration));
+  }
   return Duration(total);
 }
 

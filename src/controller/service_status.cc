@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "rollway/common/listen_address.h"
+
 namespace rollway::controller {
 
 using nlohmann::json;
@@ -161,7 +163,9 @@ proxy::ServiceRoute routeFor(const ServiceView& s, bool previewOnly) {
 proxy::RoutingSnapshot buildRoutingSnapshot(const std::vector<ServiceView>& services) {
   proxy::RoutingSnapshot snapshot;
   std::map<std::string, size_t> listenerIndex;
-  auto listener = [&](const std::string& address) -> proxy::Listener& {
+  // One listener per socket: "localhost:P" and "127.0.0.1:P" are one address.
+  auto listener = [&](const std::string& text) -> proxy::Listener& {
+    std::string address = canonicalListen(text);
     auto [it, added] = listenerIndex.try_emplace(address, snapshot.listeners.size());
     if (added) snapshot.listeners.push_back(proxy::Listener{address, {}});
     return snapshot.listeners[it->second];

@@ -1,15 +1,29 @@
 #include "net/connection.h"
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
 #include <utility>
 
+#include "rollway/http/stream_parser.h"
 #include "rollway/net/json_reply.h"
 
 namespace rollway::net {
 namespace {
 
 constexpr auto kLingerTime = std::chrono::seconds(1);
+// After refusing an unauthenticated request: what is discarded before closing anyway.
+constexpr size_t kRefusedLingerBytes = 64 * 1024;
+
+// The end of a request head (after its blank line) in `bytes`, or npos.
+size_t headEnd(std::string_view bytes) {
+  size_t crlf = bytes.find("\r\n\r\n");
+  size_t lf = bytes.find("\n\n");  // invalid (bare LF), but complete: the parser says why
+  size_t end = std::string_view::npos;
+  if (crlf != std::string_view::npos) end = crlf + 4;
+  if (lf != std::string_view::npos && (end == std::string_view::npos || lf + 2 < end)) end = lf + 2;
+  return end;
+}
 
 http::Response errorResponse(int status, std::string message) {
   ErrorCode code = status == 401   ? ErrorCode::kUnauthenticated
@@ -66,6 +80,7 @@ class ResponderState {
 Connection::Connection(Socket socket, ConnectionContext& context, bool requireToken)
     : socket_(std::move(socket)),
       timer_(socket_.get_executor()),
+      headTimer_(socket_.get_executor()),
       context_(context),
       requireToken_(requireToken),
       parser_(http::ParseLimits{context.options->maxHeaderBytes, context.options->maxBodyBytes}) {}
@@ -82,6 +97,7 @@ void Connection::close() {
   socket_.shutdown(asio::socket_base::shutdown_both, ignored);
   socket_.close(ignored);
   timer_.cancel();
+  headTimer_.cancel();
   slots_.clear();
   if (context_.onClosed) context_.onClosed(this);
 }
@@ -99,7 +115,8 @@ void Connection::onRead(const asio::error_code& ec, size_t bytes) {
   reading_ = false;
   if (closed_) return;
   if (lingering_) {
-    if (ec) {
+    lingered_ += bytes;
+    if (ec || lingered_ > lingerLimit_) {
       close();
     } else {
       doRead();  // discard what the client still sends, until EOF or the linger timer
@@ -127,6 +144,7 @@ void Connection::processBuffer() {
       readPaused_ = true;
       return;
     }
+    if (!headAdmitted_ && !admitHead()) return;
     http::FeedResult result = parser_.feed(input_);
     if (result.status == http::ParseStatus::kNeedMore) {
       input_.clear();
@@ -142,6 +160,7 @@ void Connection::processBuffer() {
       return;
     }
     input_.erase(0, result.consumed);
+    headAdmitted_ = false;  // the next request's head is checked again
     http::Request request = parser_.take();
     bool keepAlive = request.keepAlive;
     dispatch(std::move(request));
@@ -152,8 +171,77 @@ void Connection::processBuffer() {
   }
 }
 
-bool Connection::authorized(const http::Request& request) const {
-  const std::string* header = request.header("Authorization");
+bool Connection::admitHead() {
+  if (input_.empty()) {
+    doRead();
+    return false;
+  }
+  armHeadTimer();
+  size_t end = headEnd(input_);
+  if (end == std::string::npos) {
+    // An oversized head goes to the parser, which answers 431.
+    if (input_.size() <= context_.options->maxHeaderBytes) {
+      doRead();
+      return false;
+    }
+    end = input_.size();
+  }
+  headTimer_.cancel();
+  headTimerArmed_ = false;
+  headAdmitted_ = true;
+  if (!requireToken_) return true;
+  http::StreamParser head(http::StreamParser::Kind::kRequest, context_.options->maxHeaderBytes);
+  auto step = head.execute(input_.data(), 0, end, nullptr);
+  if (step.event != http::StreamParser::Event::kHead && step.event != http::StreamParser::Event::kComplete) {
+    return true;  // not a valid head: the parser answers 400/431 as usual
+  }
+  std::optional<std::string> token;
+  for (const auto& h : head.head().headers) {
+    if (http::equalsIgnoreCase(h.name.in(input_.data()), "Authorization")) token = std::string(h.value.in(input_.data()));
+  }
+  if (authorizedValue(token ? &*token : nullptr)) return true;
+  refuseUnauthorized();
+  return false;
+}
+
+// 401, then close without reading the body: at most kRefusedLingerBytes more are
+// discarded while the response leaves.
+void Connection::refuseUnauthorized() {
+  readingDone_ = true;
+  input_.clear();
+  lingerLimit_ = kRefusedLingerBytes;
+  http::Response response =
+      errorResponse(401, "this endpoint needs an 'Authorization: Bearer <token>' header with the API token");
+  response.headers.push_back({"WWW-Authenticate", "Bearer realm=\"rollway\""});
+  response.keepAlive = false;
+  slots_.push_back(Slot{nextSequence_++, std::move(response), true, false});
+  pump();
+}
+
+void Connection::armHeadTimer() {
+  if (headTimerArmed_ || closed_) return;
+  headTimerArmed_ = true;
+  auto limit = std::min(context_.options->headerTimeout, context_.options->idleTimeout);
+  headTimer_.expires_after(limit);
+  headTimer_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
+    if (!ec) self->onHeadTimeout();
+  });
+}
+
+void Connection::onHeadTimeout() {
+  // A completion queued just before the timer was cancelled or re-armed is stale.
+  if (headTimer_.expiry() > asio::steady_timer::clock_type::now()) return;
+  headTimerArmed_ = false;
+  if (closed_ || lingering_ || headAdmitted_ || readingDone_) return;
+  context_.logger->debug("api: request head not complete within the header timeout");
+  readingDone_ = true;
+  input_.clear();
+  queueError(408, "request head not received within the header timeout", true);
+}
+
+bool Connection::authorized(const http::Request& request) const { return authorizedValue(request.header("Authorization")); }
+
+bool Connection::authorizedValue(const std::string* header) const {
   if (header == nullptr) return false;
   std::string_view value = *header;
   constexpr std::string_view kScheme = "Bearer";
@@ -294,7 +382,7 @@ void Connection::onIdle() {
     armIdleTimer();  // a handler is still working on a request (e.g. long-poll)
     return;
   }
-  if (parser_.inProgress() && !writing_) {
+  if ((parser_.inProgress() || (!headAdmitted_ && !input_.empty())) && !writing_) {
     readingDone_ = true;
     queueError(408, "request not received within the idle timeout", true);
     return;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -69,6 +70,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void processBuffer();
   void dispatch(http::Request request);
   bool authorized(const http::Request& request) const;
+  bool authorizedValue(const std::string* header) const;
+  // Holds a request's bytes back from the parser until its head is complete, then
+  // checks the token (TCP) before any byte of the body is parsed. False when the
+  // caller must wait (more bytes are being read) or the request was refused.
+  bool admitHead();
+  void refuseUnauthorized();
+  void armHeadTimer();
+  void onHeadTimeout();
   void queueError(int status, std::string message, bool closeAfter);
   void pump();
   void lingerAndClose();
@@ -77,6 +86,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   Socket socket_;
   asio::steady_timer timer_;
+  asio::steady_timer headTimer_;  // the head of the current request must arrive in time
   ConnectionContext& context_;
   bool requireToken_;
   http::RequestParser parser_;
@@ -91,6 +101,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool readingDone_ = false;  // no more requests will be read
   bool lingering_ = false;    // response sent, draining input before close
   bool closed_ = false;
+  bool headAdmitted_ = false;  // the current request's head was complete and passed
+  bool headTimerArmed_ = false;
+  size_t lingerLimit_ = SIZE_MAX;  // bytes discarded while lingering before closing anyway
+  size_t lingered_ = 0;
 };
 
 }  // namespace rollway::net

@@ -31,7 +31,12 @@ struct Server::Impl {
   asio::ip::tcp::acceptor tcpAcceptor{io};
   asio::steady_timer acceptRetry{io};
   uint16_t tcpPort = 0;
-  std::unordered_map<Connection*, std::weak_ptr<Connection>> connections;
+  struct Open {
+    std::weak_ptr<Connection> connection;
+    bool tcp = false;
+  };
+  std::unordered_map<Connection*, Open> connections;
+  size_t openCount[2] = {0, 0};  // per listener: [0] unix, [1] TCP
   std::thread thread;
   std::mutex stopMutex;
   std::mutex joinMutex;
@@ -44,7 +49,8 @@ struct Server::Impl {
   Result<void> bindTcp();
   void acceptUnix();
   void acceptTcp();
-  void adopt(Connection::Socket socket, bool requireToken);
+  void adopt(Connection::Socket socket, bool requireToken, bool tcp);
+  void forget(Connection* connection);
   void retryAccept(bool unix);
   void closeAll();
   void removeSocketFile();
@@ -115,10 +121,28 @@ Result<void> Server::Impl::bindTcp() {
   return {};
 }
 
-void Server::Impl::adopt(Connection::Socket socket, bool requireToken) {
+void Server::Impl::adopt(Connection::Socket socket, bool requireToken, bool tcp) {
+  size_t& count = openCount[tcp ? 1 : 0];
+  if (count >= options.maxConnections) {
+    // Over the cap: closed at once, nothing read (the client sees EOF or a reset).
+    options.logger->warn("api: refusing a connection on {}: {} open already (the limit)",
+                         tcp ? "TCP port " + std::to_string(tcpPort) : "unix:" + options.unixPath, count);
+    asio::error_code ignored;
+    socket.shutdown(asio::socket_base::shutdown_both, ignored);
+    socket.close(ignored);
+    return;
+  }
+  ++count;
   auto connection = std::make_shared<Connection>(std::move(socket), context, requireToken);
-  connections.emplace(connection.get(), connection);
+  connections.emplace(connection.get(), Open{connection, tcp});
   connection->start();
+}
+
+void Server::Impl::forget(Connection* connection) {
+  auto it = connections.find(connection);
+  if (it == connections.end()) return;
+  --openCount[it->second.tcp ? 1 : 0];
+  connections.erase(it);
 }
 
 void Server::Impl::acceptUnix() {
@@ -129,7 +153,7 @@ void Server::Impl::acceptUnix() {
       retryAccept(true);
       return;
     }
-    adopt(Connection::Socket(std::move(socket)), false);
+    adopt(Connection::Socket(std::move(socket)), false, false);
     acceptUnix();
   });
 }
@@ -144,7 +168,7 @@ void Server::Impl::acceptTcp() {
     }
     asio::error_code ignored;
     socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-    adopt(Connection::Socket(std::move(socket)), !options.openTcp);
+    adopt(Connection::Socket(std::move(socket)), !options.openTcp, true);
     acceptTcp();
   });
 }
@@ -169,8 +193,9 @@ void Server::Impl::closeAll() {
   acceptRetry.cancel();
   auto all = std::move(connections);
   connections.clear();
-  for (auto& [raw, weak] : all) {
-    if (auto connection = weak.lock()) connection->close();
+  openCount[0] = openCount[1] = 0;
+  for (auto& [raw, open] : all) {
+    if (auto connection = open.connection.lock()) connection->close();
   }
 }
 
@@ -198,6 +223,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, Handler han
                 options.tcp->str());
   }
   if (!options.logger) options.logger = nullLogger();
+  if (options.maxConnections == 0) return fail(ErrorCode::kInvalidArgument, "api server: maxConnections must be at least 1");
 
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
@@ -207,7 +233,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, Handler han
   impl->context.handler = &impl->handler;
   impl->context.gate = impl->gate;
   impl->context.logger = impl->options.logger;
-  impl->context.onClosed = [raw](Connection* connection) { raw->connections.erase(connection); };
+  impl->context.onClosed = [raw](Connection* connection) { raw->forget(connection); };
 
   if (!impl->options.unixPath.empty()) {
     if (auto bound = impl->bindUnix(); !bound) {

@@ -3,24 +3,11 @@
 #include <algorithm>
 #include <charconv>
 
+#include "rollway/common/host_pattern.h"
+#include "rollway/common/listen_address.h"
+
 namespace rollway::proxy {
 
-namespace {
-
-std::string lowerHost(std::string_view host) {
-  // Host header: strip the port, lowercase.
-  if (!host.empty() && host.front() == '[') {
-    auto close = host.find(']');
-    host = host.substr(0, close == std::string_view::npos ? host.size() : close + 1);
-  } else if (auto colon = host.rfind(':'); colon != std::string_view::npos) {
-    host = host.substr(0, colon);
-  }
-  std::string out(host);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-}  // namespace
 
 Result<std::pair<std::string, uint16_t>> splitHostPort(std::string_view address) {
   auto colon = address.rfind(':');
@@ -44,11 +31,11 @@ Result<std::shared_ptr<const RouteTable>> RouteTable::build(std::shared_ptr<cons
   table->snapshot_ = std::move(snapshot);
   for (const auto& l : table->snapshot_->listeners) {
     ListenerInfo li;
-    li.address = l.address;
-    auto hp = splitHostPort(l.address);
-    if (!hp) return fail(hp.error());
-    li.host = hp->first;
-    li.port = hp->second;
+    auto listen = parseListenAddress(l.address);
+    if (!listen) return fail(listen.error());
+    li.address = listen->str();
+    li.host = listen->ip;
+    li.port = listen->port;
     for (const auto& s : l.services) {
       int serviceIndex = static_cast<int>(table->services_.size());
       ServiceInfo si;
@@ -73,10 +60,16 @@ Result<std::shared_ptr<const RouteTable>> RouteTable::build(std::shared_ptr<cons
       if (s.hosts.empty()) {
         li.anyHost = serviceIndex;
       } else {
-        for (const auto& h : s.hosts) li.byHost.emplace_back(lowerHost(h), serviceIndex);
+        for (const auto& h : s.hosts) {
+          std::string pattern = normalizeHostPattern(h);
+          auto& list = pattern.starts_with("*.") ? li.wildcards : li.byHost;
+          list.emplace_back(std::move(pattern), serviceIndex);
+        }
       }
       table->services_.push_back(std::move(si));
     }
+    std::stable_sort(li.wildcards.begin(), li.wildcards.end(),
+                     [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
     table->listeners_.push_back(std::move(li));
   }
   return std::shared_ptr<const RouteTable>(std::move(table));
@@ -86,16 +79,23 @@ int RouteTable::findListener(std::string_view address) const {
   for (size_t i = 0; i < listeners_.size(); ++i) {
     if (listeners_[i].address == address) return static_cast<int>(i);
   }
+  std::string canonical = canonicalListen(address);
+  for (size_t i = 0; i < listeners_.size(); ++i) {
+    if (listeners_[i].address == canonical) return static_cast<int>(i);
+  }
   return -1;
 }
 
 int RouteTable::findService(int listener, std::string_view hostHeader) const {
   if (listener < 0 || static_cast<size_t>(listener) >= listeners_.size()) return -1;
   const auto& l = listeners_[static_cast<size_t>(listener)];
-  if (!l.byHost.empty() && !hostHeader.empty()) {
-    std::string host = lowerHost(hostHeader);
+  if ((!l.byHost.empty() || !l.wildcards.empty()) && !hostHeader.empty()) {
+    std::string host = normalizeHostHeader(hostHeader);
     for (const auto& [name, index] : l.byHost) {
       if (name == host) return index;
+    }
+    for (const auto& [pattern, index] : l.wildcards) {
+      if (wildcardMatches(pattern, host)) return index;
     }
   }
   return l.anyHost;

@@ -38,11 +38,13 @@ class RouteTable {
     std::string address;
     std::string host;
     uint16_t port = 0;
-    std::vector<std::pair<std::string, int>> byHost;  // lowercase host -> service index
-    int anyHost = -1;                                 // service with no hosts, or -1
+    std::vector<std::pair<std::string, int>> byHost;     // normalized exact host -> service index
+    std::vector<std::pair<std::string, int>> wildcards;  // "*.suffix" -> service, longest first
+    int anyHost = -1;                                    // service with no hosts, or -1
   };
 
-  // Compiles a validated snapshot. Addresses must be numeric host:port (or localhost).
+  // Compiles a validated snapshot. Listener addresses are read with parseListenAddress
+  // and kept in canonical form (":8080" -> 0.0.0.0:8080, localhost -> 127.0.0.1).
   static Result<std::shared_ptr<const RouteTable>> build(std::shared_ptr<const RoutingSnapshot> snapshot);
 
   const RoutingSnapshot& snapshot() const { return *snapshot_; }
@@ -50,9 +52,11 @@ class RouteTable {
   const std::vector<ServiceInfo>& services() const { return services_; }
   const std::vector<EndpointInfo>& endpoints() const { return endpoints_; }
 
-  // Index of the listener bound to `address`, or -1.
+  // Index of the listener bound to `address` (any spelling of it), or -1.
   int findListener(std::string_view address) const;
-  // The service of a listener for a Host header value (port and case ignored), or -1.
+  // The service of a listener for a Host header value (port, case and a trailing dot
+  // ignored): an exact host first, then the longest matching wildcard "*.suffix" (any
+  // subdomain depth, not suffix itself), then the service without hosts; else -1.
   int findService(int listener, std::string_view hostHeader) const;
   // The endpoint id of an address in this table (any state), or -1.
   int findEndpoint(int service, std::string_view address) const;

@@ -4,6 +4,9 @@
 #include <cctype>
 #include <charconv>
 
+#include "rollway/common/host_pattern.h"
+#include "rollway/common/listen_address.h"
+
 namespace rollway::spec {
 
 namespace {
@@ -48,23 +51,7 @@ bool isHttpToken(std::string_view s) {
                      [&](char c) { return isAlnum(c) || kExtra.find(c) != std::string_view::npos; });
 }
 
-bool isHostName(std::string_view s) {
-  if (s.starts_with("*.")) s.remove_prefix(2);
-  if (s.empty() || s.size() > 253) return false;
-  std::size_t start = 0;
-  while (start <= s.size()) {
-    std::size_t dot = s.find('.', start);
-    if (dot == std::string_view::npos) dot = s.size();
-    std::string_view label = s.substr(start, dot - start);
-    if (label.empty() || label.size() > 63) return false;
-    if (!isAlnum(label.front()) || !isAlnum(label.back())) return false;
-    if (!std::all_of(label.begin(), label.end(), [](char c) { return isAlnum(c) || c == '-'; })) {
-      return false;
-    }
-    start = dot + 1;
-  }
-  return true;
-}
+bool isHostName(std::string_view s) { return isHostPattern(s); }
 
 bool isHttpUrl(std::string_view s) {
   for (std::string_view scheme : {"http://", "https://"}) {
@@ -79,35 +66,18 @@ bool isHttpUrl(std::string_view s) {
 }
 
 std::string checkListen(std::string_view s) {
-  std::size_t colon = s.rfind(':');
-  if (colon == std::string_view::npos) return "must be host:port, such as 127.0.0.1:8080";
-  std::string_view host = s.substr(0, colon);
-  std::string_view port = s.substr(colon + 1);
-  int number = 0;
-  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
-  if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || number < 1 ||
-      number > 65535) {
-    return "the port must be a number from 1 to 65535";
-  }
-  if (host.starts_with('[')) {
-    if (!host.ends_with(']') || host.size() < 3) return "an IPv6 host must be written [addr]";
-    std::string_view inside = host.substr(1, host.size() - 2);
-    bool ok = std::all_of(inside.begin(), inside.end(), [](char c) {
-      return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '.';
-    });
-    return ok ? "" : "an IPv6 host must be written [addr]";
-  }
-  if (host.empty()) return "";  // ":8080" = every interface
-  if (host.find(':') != std::string_view::npos) return "an IPv6 host must be written [addr]:port";
-  if (!isHostName(host) || host.starts_with("*.")) return "the host must be an IP address or a host name";
-  return "";
+  auto parsed = parseListenAddress(s);
+  if (parsed) return "";
+  // The message starts with the quoted input; the caller quotes it already.
+  std::string reason = parsed.error().message;
+  std::string prefix = "'" + std::string(s) + "'";
+  if (reason.starts_with(prefix)) reason.erase(0, prefix.size());
+  if (reason.starts_with(": ")) reason.erase(0, 2);
+  if (reason.starts_with(" ")) reason.erase(0, 1);
+  return reason;
 }
 
-std::string normalizeListen(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), lower);
-  return out;
-}
+std::string normalizeListen(std::string_view s) { return canonicalListen(s); }
 
 std::string closestMatch(std::string_view word, const std::vector<std::string_view>& candidates) {
   std::string_view best;

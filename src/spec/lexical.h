@@ -14,16 +14,16 @@ bool isDnsLabel(std::string_view s);
 bool isEnvName(std::string_view s);
 // RFC 9110 token (header names, cookie names).
 bool isHttpToken(std::string_view s);
-// A host name for Host-header matching: labels of [A-Za-z0-9-] joined by '.', optionally
-// starting with "*." (wildcard); no port.
+// A host name for Host-header matching: isHostPattern (labels of [A-Za-z0-9-] joined by
+// '.', optionally starting with "*." (wildcard), optional trailing '.'); no port.
 bool isHostName(std::string_view s);
 // "http://..." or "https://..." with something after the scheme.
 bool isHttpUrl(std::string_view s);
 
-// "host:port", "[v6]:port" or ":port" (all interfaces); port 1-65535.
-// Returns an empty string when valid, else the reason.
+// "ip:port", "[v6]:port", "localhost:port" or ":port" (all IPv4 interfaces); port
+// 1-65535; no other host names (parseListenAddress). "" when valid, else the reason.
 std::string checkListen(std::string_view s);
-// Lowercased form used to compare listen addresses.
+// Canonical form used to compare listen addresses (canonicalListen).
 std::string normalizeListen(std::string_view s);
 
 // The candidate closest to `word` when it is close enough to be a likely typo, else "".

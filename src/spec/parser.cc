@@ -1,4 +1,5 @@
 #include "rollway/spec/parser.h"
+#include "rollway/spec/listen_conflict.h"
 
 #include <algorithm>
 #include <fstream>
@@ -86,16 +87,6 @@ std::vector<Chunk> splitDocuments(std::string_view text) {
   return chunks;
 }
 
-bool hostsOverlap(const std::vector<std::string>& a, const std::vector<std::string>& b) {
-  if (a.empty() || b.empty()) return true;
-  for (const auto& x : a) {
-    for (const auto& y : b) {
-      if (normalizeListen(x) == normalizeListen(y)) return true;
-    }
-  }
-  return false;
-}
-
 // Checks between documents of one file: unique names, no two services on one listener
 // with overlapping hosts.
 void checkAcrossDocuments(const std::vector<Document>& docs, const std::string& file,
@@ -111,12 +102,9 @@ void checkAcrossDocuments(const std::vector<Document>& docs, const std::string& 
                                    docs[i].nameMark)});
         break;
       }
-      if (!b.listen.empty() && normalizeListen(a.listen) == normalizeListen(b.listen) &&
-          hostsOverlap(a.hosts, b.hosts)) {
+      if (std::string clash = listenConflict(b, a); !clash.empty()) {
         errors.push_back({file, "spec.listen",
-                          withMark(fmt::format("service '{}' and service '{}' both listen on {} with "
-                                               "overlapping hosts (no hosts = every host)",
-                                               b.metadata.name, a.metadata.name, b.listen),
+                          withMark(fmt::format("service '{}': {} (no hosts = every host)", b.metadata.name, clash),
                                    docs[i].listenMark)});
         break;
       }

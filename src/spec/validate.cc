@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "rollway/common/host_pattern.h"
+#include "rollway/common/listen_address.h"
 #include "rollway/spec/parser.h"
 #include "spec/condition_syntax.h"
 #include "spec/lexical.h"
@@ -11,6 +13,13 @@
 namespace rollway::spec {
 
 namespace {
+
+// Upper bounds of the time fields: none may overflow a clock, none is useful beyond them.
+constexpr long long kDay = 86'400;
+constexpr long long kMonth = 30 * kDay;          // 2592000 s = 720h
+constexpr long long kProbeSeconds = 3'600;       // probe periods, timeouts; preStop sleep
+constexpr Duration kMaxInterval = std::chrono::hours(24);
+constexpr Duration kMaxPause = std::chrono::hours(24 * 30);
 
 class Checker {
  public:
@@ -29,6 +38,21 @@ class Checker {
   }
   void range(const std::string& path, long long value, long long min, long long max) {
     if (value < min || value > max) error(path, fmt::format("must be from {} to {}, got {}", min, max, value));
+  }
+  // A count of seconds from `min` to `max`; the message shows the bound as a duration.
+  void seconds(const std::string& path, long long value, long long min, long long max) {
+    if (value < min) {
+      atLeast(path, value, min);
+    } else if (value > max) {
+      error(path, fmt::format("must be at most {} ({}), got {}", max, formatDuration(std::chrono::seconds(max)), value));
+    }
+  }
+  void duration(const std::string& path, Duration value, Duration min, Duration max) {
+    if (value < min) {
+      error(path, fmt::format("must be at least {}, got {}", formatDuration(min), formatDuration(value)));
+    } else if (value > max) {
+      error(path, fmt::format("must be at most {}, got {}", formatDuration(max), formatDuration(value)));
+    }
   }
   void intOrPercent(const std::string& path, const IntOrPercent& v) {
     if (v.value() < 0) error(path, fmt::format("must not be negative, got {}", v.str()));
@@ -67,9 +91,9 @@ void checkProbe(Checker& c, const std::string& path, const Probe& p, bool succes
     case ProbeKind::kTcpSocket: c.range(childPath(path, "tcpSocket.port"), p.tcpSocket.port, 0, 65535); break;
     case ProbeKind::kExec: checkCommand(c, childPath(path, "exec.command"), p.exec.command); break;
   }
-  c.atLeast(childPath(path, "initialDelaySeconds"), p.initialDelaySeconds, 0);
-  c.atLeast(childPath(path, "periodSeconds"), p.periodSeconds, 1);
-  c.atLeast(childPath(path, "timeoutSeconds"), p.timeoutSeconds, 1);
+  c.seconds(childPath(path, "initialDelaySeconds"), p.initialDelaySeconds, 0, kDay);
+  c.seconds(childPath(path, "periodSeconds"), p.periodSeconds, 1, kProbeSeconds);
+  c.seconds(childPath(path, "timeoutSeconds"), p.timeoutSeconds, 1, kProbeSeconds);
   c.atLeast(childPath(path, "successThreshold"), p.successThreshold, 1);
   c.atLeast(childPath(path, "failureThreshold"), p.failureThreshold, 1);
   if (successMustBeOne && p.successThreshold != 1) {
@@ -96,10 +120,10 @@ void checkTemplate(Checker& c, const Template& t) {
     switch (h.kind) {
       case HandlerKind::kExec: checkCommand(c, childPath(p, "exec.command"), h.exec.command); break;
       case HandlerKind::kHttpGet: checkHttpGet(c, childPath(p, "httpGet"), h.httpGet); break;
-      case HandlerKind::kSleep: c.atLeast(childPath(p, "sleep.seconds"), h.sleepSeconds, 0); break;
+      case HandlerKind::kSleep: c.seconds(childPath(p, "sleep.seconds"), h.sleepSeconds, 0, kProbeSeconds); break;
     }
   }
-  c.atLeast(childPath(path, "terminationGracePeriodSeconds"), t.terminationGracePeriodSeconds, 0);
+  c.seconds(childPath(path, "terminationGracePeriodSeconds"), t.terminationGracePeriodSeconds, 0, kDay);
 }
 
 void checkRoute(Checker& c, const std::string& path, const CanaryRoute& r, bool allowEmpty) {
@@ -146,22 +170,28 @@ void checkStrategy(Checker& c, const ServiceSpec& s) {
     const CanaryStep& step = st.canary.steps[i];
     std::string p = indexPath(childPath(canary, "steps"), i);
     if (step.kind == StepKind::kSetWeight) c.range(childPath(p, "setWeight"), step.setWeight, 0, 100);
-    if (step.kind == StepKind::kPause && step.pauseDuration && step.pauseDuration->count() < 0) {
-      c.error(childPath(p, "pause.duration"), "must not be negative");
+    if (step.kind == StepKind::kPause && step.pauseDuration) {
+      c.duration(childPath(p, "pause.duration"), *step.pauseDuration, Duration(0), kMaxPause);
     }
     if (step.kind == StepKind::kAnalysis && (!s.analysis || s.analysis->metrics.empty())) {
       c.error(childPath(p, "analysis"), "an analysis step needs spec.analysis with at least one metric");
     }
   }
   const std::string bg = "spec.strategy.blueGreen";
-  if (st.blueGreen.autoPromotionSeconds) c.atLeast(childPath(bg, "autoPromotionSeconds"), *st.blueGreen.autoPromotionSeconds, 0);
-  c.atLeast(childPath(bg, "scaleDownDelaySeconds"), st.blueGreen.scaleDownDelaySeconds, 0);
+  if (st.blueGreen.autoPromotionSeconds) {
+    c.seconds(childPath(bg, "autoPromotionSeconds"), *st.blueGreen.autoPromotionSeconds, 0, kMonth);
+  }
+  c.seconds(childPath(bg, "scaleDownDelaySeconds"), st.blueGreen.scaleDownDelaySeconds, 0, kMonth);
   if (!st.blueGreen.previewListen.empty()) {
     std::string reason = checkListen(st.blueGreen.previewListen);
     if (!reason.empty()) {
       c.error(childPath(bg, "previewListen"), fmt::format("'{}': {}", st.blueGreen.previewListen, reason));
-    } else if (normalizeListen(st.blueGreen.previewListen) == normalizeListen(s.listen)) {
-      c.error(childPath(bg, "previewListen"), "must differ from spec.listen");
+    } else if (auto a = parseListenAddress(st.blueGreen.previewListen), b = parseListenAddress(s.listen);
+               a && b && listenOverlaps(*a, *b)) {
+      c.error(childPath(bg, "previewListen"),
+              fmt::format("'{}' ({}) must be a socket apart from spec.listen '{}' ({}): not the same address, "
+                          "and not a wildcard and an address on one port",
+                          st.blueGreen.previewListen, a->str(), s.listen, b->str()));
     }
   }
   checkRoute(c, childPath(bg, "previewRoute"), st.blueGreen.previewRoute, true);
@@ -169,7 +199,11 @@ void checkStrategy(Checker& c, const ServiceSpec& s) {
 
 void checkAnalysis(Checker& c, const Analysis& a) {
   const std::string path = "spec.analysis";
-  if (a.interval.count() <= 0) c.error(childPath(path, "interval"), "must be longer than 0s");
+  if (a.interval.count() <= 0) {
+    c.error(childPath(path, "interval"), "must be longer than 0s");
+  } else {
+    c.duration(childPath(path, "interval"), a.interval, Duration(1), kMaxInterval);
+  }
   c.atLeast(childPath(path, "failureLimit"), a.failureLimit, 0);
   c.atLeast(childPath(path, "inconclusiveLimit"), a.inconclusiveLimit, 0);
   c.atLeast(childPath(path, "minRequests"), a.minRequests, 0);
@@ -224,14 +258,16 @@ std::vector<FieldError> validate(const ServiceSpec& s, std::string_view file) {
   for (std::size_t i = 0; i < s.hosts.size(); ++i) {
     std::string p = indexPath("spec.hosts", i);
     if (!isHostName(s.hosts[i])) {
-      c.error(p, fmt::format("'{}' is not a host name (no scheme, no port)", s.hosts[i]));
-    } else if (!hosts.insert(normalizeListen(s.hosts[i])).second) {
+      c.error(p, fmt::format("'{}' is not a host name (no scheme, no port) or a wildcard such as *.example.com "
+                             "(only a leading '*.')",
+                             s.hosts[i]));
+    } else if (!hosts.insert(normalizeHostPattern(s.hosts[i])).second) {
       c.error(p, fmt::format("'{}' is listed twice", s.hosts[i]));
     }
   }
   checkTemplate(c, s.tmpl);
-  c.atLeast("spec.minReadySeconds", s.minReadySeconds, 0);
-  c.atLeast("spec.progressDeadlineSeconds", s.progressDeadlineSeconds, 1);
+  c.seconds("spec.minReadySeconds", s.minReadySeconds, 0, kDay);
+  c.seconds("spec.progressDeadlineSeconds", s.progressDeadlineSeconds, 1, kMonth);
   if (s.progressDeadlineSeconds >= 1 && s.minReadySeconds >= 0 && s.progressDeadlineSeconds <= s.minReadySeconds) {
     c.error("spec.progressDeadlineSeconds", fmt::format("must be greater than minReadySeconds ({})", s.minReadySeconds));
   }

@@ -1,6 +1,7 @@
 #include "rollway/store/store.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -68,6 +69,8 @@ struct Store::Impl {
   std::unique_ptr<Database> db;
   const Clock& clock;
   int schema_version = 0;
+  StoreOptions options;
+  std::map<std::string, int> insertsSincePrune;  // per service
 
   int64_t nowMs() const { return toUnixMillis(clock.wallNow()); }
 
@@ -118,7 +121,42 @@ struct Store::Impl {
         .bind(5, event.reason)
         .bind(6, event.message);
     if (auto ok = stmt->run(); !ok) return fail(ok.error());
-    return db->lastInsertRowid();
+    int64_t id = db->lastInsertRowid();
+    if (++insertsSincePrune[event.service] >= options.pruneEvery) {
+      if (auto ok = pruneEvents(event.service); !ok) return fail(ok.error());
+    }
+    return id;
+  }
+
+  // Deletes the events of `service` older than its newest options.eventHistory (one
+  // range delete on the (service, id) index).
+  Result<void> pruneEvents(const std::string& service) {
+    auto stmt = db->prepare(
+        "DELETE FROM events WHERE service = ?1 AND id <= "
+        "(SELECT id FROM events WHERE service = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)");
+    if (!stmt) return fail(stmt.error());
+    stmt->bind(1, service).bind(2, static_cast<int64_t>(options.eventHistory));
+    if (auto ok = stmt->run(); !ok) return fail(ok.error());
+    insertsSincePrune[service] = 0;
+    return {};
+  }
+
+  Result<void> pruneAllEvents() {
+    auto services = db->prepare("SELECT DISTINCT service FROM events");
+    if (!services) return fail(services.error());
+    std::vector<std::string> names;
+    for (;;) {
+      auto row = services->step();
+      if (!row) return fail(row.error());
+      if (!*row) break;
+      names.push_back(services->columnText(0));
+    }
+    auto tx = Transaction::begin(*db);
+    if (!tx) return fail(tx.error());
+    for (const auto& name : names) {
+      if (auto ok = pruneEvents(name); !ok) return fail(ok.error());
+    }
+    return tx->commit();
   }
 
   Result<void> record(const std::string& service, std::string object, std::string reason, std::string message,
@@ -241,12 +279,17 @@ struct Store::Impl {
   }
 };
 
-Result<std::unique_ptr<Store>> Store::open(const std::string& path, const Clock& clock) {
+Result<std::unique_ptr<Store>> Store::open(const std::string& path, const Clock& clock, StoreOptions options) {
+  if (options.eventHistory < 1 || options.pruneEvery < 1) {
+    return fail(ErrorCode::kInvalidArgument, "store {}: the event history ({}) and the pruning period ({}) must be "
+                "at least 1", path, options.eventHistory, options.pruneEvery);
+  }
   auto db = Database::open(path);
   if (!db) return fail(db.error());
   auto version = migrate(**db);
   if (!version) return fail(version.error());
-  auto impl = std::unique_ptr<Impl>(new Impl{std::move(*db), clock, *version});
+  auto impl = std::unique_ptr<Impl>(new Impl{std::move(*db), clock, *version, options, {}});
+  if (auto ok = impl->pruneAllEvents(); !ok) return fail(ok.error());
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 
@@ -474,13 +517,25 @@ Result<int> Store::pruneRevisions(const std::string& service, int keep, const st
 
 Result<int64_t> Store::appendEvent(Event event) {
   if (event.reason.empty()) return fail(ErrorCode::kInvalidArgument, "event without a reason");
-  return impl_->insertEvent(event);
+  // The insert and the pruning it may trigger are one transaction.
+  auto tx = Transaction::begin(*impl_->db);
+  if (!tx) return fail(tx.error());
+  auto id = impl_->insertEvent(event);
+  if (!id) return fail(id.error());
+  if (auto ok = tx->commit(); !ok) return fail(ok.error());
+  return id;
 }
 
 Result<std::vector<Event>> Store::listEvents(const EventFilter& filter) {
-  auto stmt = impl_->db->prepare(
-      "SELECT id, time_ms, service, object, type, reason, message FROM events "
-      "WHERE id > ?1 AND (?2 = '' OR service = ?2) ORDER BY id LIMIT ?3");
+  // With a cursor: the next page. Without: the newest `limit`, read newest first and
+  // put back in order.
+  const char* sql =
+      filter.afterId > 0
+          ? "SELECT id, time_ms, service, object, type, reason, message FROM events "
+            "WHERE id > ?1 AND (?2 = '' OR service = ?2) ORDER BY id LIMIT ?3"
+          : "SELECT * FROM (SELECT id, time_ms, service, object, type, reason, message FROM events "
+            "WHERE id > ?1 AND (?2 = '' OR service = ?2) ORDER BY id DESC LIMIT ?3) ORDER BY id";
+  auto stmt = impl_->db->prepare(sql);
   if (!stmt) return fail(stmt.error());
   const int64_t limit = filter.limit > 0 ? filter.limit : -1;  // LIMIT -1: no limit
   stmt->bind(1, filter.afterId).bind(2, filter.service).bind(3, limit);

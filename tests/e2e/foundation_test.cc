@@ -160,6 +160,35 @@ TEST(Foundation, ListenConflictIs409) {
   EXPECT_NE(r.err.find("already serves"), std::string::npos) << r.err;
 }
 
+// `listen: ":PORT"` means every IPv4 interface: the proxy binds 0.0.0.0:PORT and a
+// request to 127.0.0.1:PORT is answered by the service (issue 10).
+TEST(Foundation, ListenOnEveryInterfaceServesRequests) {
+  TempDir tmp;
+  Daemon daemon(tmp / "data");
+  ASSERT_TRUE(daemon.waitReady()) << daemon.log();
+  DemoService service;
+  service.name = "anywhere";
+  service.replicas = 1;
+  service.port = freePort();
+  std::string yaml = std::regex_replace(demoServiceYaml(service), std::regex("listen: 127\\.0\\.0\\.1:([0-9]+)"),
+                                        "listen: \":$1\"");
+  ASSERT_NE(yaml.find("listen: \":" + std::to_string(service.port) + "\""), std::string::npos) << yaml;
+  writeFile(tmp / "anywhere.yaml", yaml);
+  auto applied = run(daemon.cli({"apply", "-f", tmp / "anywhere.yaml"}));
+  ASSERT_EQ(applied.exitCode, 0) << applied.out << applied.err;
+  auto status = daemon.run({"rollout", "status", "anywhere", "--timeout", "60s"}, 90s);
+  EXPECT_EQ(status.exitCode, 0) << status.out << status.err;
+  std::optional<http::Response> answer;
+  EXPECT_TRUE(waitFor(
+      [&] {
+        answer = httpGet(service.port, "/");
+        return answer && answer->status == 200;
+      },
+      10s))
+      << (answer ? std::to_string(answer->status) + " " + answer->body : "no answer") << "\n"
+      << daemon.log();
+}
+
 TEST(Foundation, OneDaemonPerDataDir) {
   TempDir tmp;
   Daemon first(tmp / "data");

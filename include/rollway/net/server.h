@@ -28,12 +28,19 @@ struct ServerOptions {
   size_t maxHeaderBytes = 64 * 1024;  // 431 beyond
   size_t maxBodyBytes = 8 * 1024 * 1024;  // 413 beyond
   std::chrono::milliseconds idleTimeout{60'000};
+  // From the first byte of a request to the end of its head; never longer than
+  // idleTimeout. Bytes trickling in do not extend it (408, then closed).
+  std::chrono::milliseconds headerTimeout{10'000};
+  // Open connections per listener (unix, TCP); a connection beyond it is closed at once.
+  size_t maxConnections = 64;
   Logger logger;                      // nullLogger() when unset
 };
 
 // HTTP/1.1 server for the control API on a unix socket (+ optional TCP). Runs its own
 // thread with one asio::io_context; the handler runs on that thread and must not block
-// for long. Keep-alive and pipelined requests are answered in order.
+// for long. Keep-alive and pipelined requests are answered in order. On TCP the bearer
+// token is checked as soon as a request's head is complete: a request without it gets
+// 401 and the connection is closed without its body being read.
 class Server {
  public:
   // Binds, then serves in the background. A stale socket file (no one listening) is

@@ -18,8 +18,11 @@ inline constexpr int kSnapshotFormat = 1;
 //                                  "state": "ready"|"draining"}]}]}]}]}
 nlohmann::json toJson(const RoutingSnapshot& snapshot);
 
-// Decodes and validates: known format, addresses host:port with port 1..65535, unique
-// listener addresses, unique (listener, host) service selection, weights 0..100 adding
+// Decodes and validates: known format, endpoint addresses host:port with port 1..65535,
+// listener addresses as parseListenAddress reads them (":8080", "localhost:8080") of
+// which no two are one socket or overlap (0.0.0.0:P and 127.0.0.1:P), host names or
+// "*.suffix" wildcards, unique (listener, host) service selection (case and a trailing
+// dot ignored), weights 0..100 adding
 // up to 100 for weighted services with endpoints, at most one canary per service.
 // Errors carry field paths such as listeners[0].services[1].revisions[0].weight.
 Result<RoutingSnapshot> snapshotFromJson(const nlohmann::json& json);

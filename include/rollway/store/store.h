@@ -69,8 +69,16 @@ struct Event {
 
 struct EventFilter {
   std::string service;    // empty = all
-  int64_t afterId = 0;    // only events with id > afterId
-  int limit = 1000;       // <= 0 = no limit
+  int64_t afterId = 0;    // > 0: the first `limit` events with id > afterId (paging forward)
+  int limit = 1000;       // <= 0 = no limit; without afterId, the newest `limit` events
+};
+
+struct StoreOptions {
+  // Events kept per service (daemon-wide events count as the service ""); older ones are
+  // deleted, in the transaction of an insert, once every `pruneEvery` inserts of that
+  // service (so at most eventHistory + pruneEvery - 1 are kept), and at open.
+  int eventHistory = 10'000;
+  int pruneEvery = 100;
 };
 
 // One running (or last known) process of a service, as the supervisor records it so
@@ -92,8 +100,10 @@ struct InstanceRecord {
 // Not thread-safe: one owner (the control plane's store thread) calls it.
 class Store {
  public:
-  // Opens (creating if needed) the database at `path` and migrates its schema.
-  static Result<std::unique_ptr<Store>> open(const std::string& path, const Clock& clock);
+  // Opens (creating if needed) the database at `path`, migrates its schema and prunes
+  // the event history to `options`. kInvalidArgument when an option is below 1.
+  static Result<std::unique_ptr<Store>> open(const std::string& path, const Clock& clock,
+                                             StoreOptions options = {});
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -123,7 +133,7 @@ class Store {
 
   // Appends an event (id and, when 0, time are filled in) and returns its id.
   Result<int64_t> appendEvent(Event event);
-  // Oldest first.
+  // Oldest first: the newest `limit` events, or with afterId the next `limit` after it.
   Result<std::vector<Event>> listEvents(const EventFilter& filter);
 
   // Inserts or replaces the instance `record.name` (createdAtMs is kept from the first

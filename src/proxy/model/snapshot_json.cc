@@ -4,6 +4,9 @@
 #include <charconv>
 #include <set>
 
+#include "rollway/common/host_pattern.h"
+#include "rollway/common/listen_address.h"
+
 namespace rollway::proxy {
 
 namespace {
@@ -152,6 +155,10 @@ ServiceRoute readService(Reader& r, const json& j, const std::string& path) {
         r.error(path + ".hosts[" + std::to_string(i) + "]", "must be a string");
         continue;
       }
+      if (!isHostPattern((*hosts)[i].get_ref<const std::string&>())) {
+        r.error(path + ".hosts[" + std::to_string(i) + "]",
+                "'" + (*hosts)[i].get<std::string>() + "' is not a host name or a wildcard such as *.example.com");
+      }
       s.hosts.push_back((*hosts)[i].get<std::string>());
     }
   }
@@ -252,7 +259,7 @@ Result<RoutingSnapshot> snapshotFromJson(const json& j) {
                           std::to_string(kSnapshotFormat) + ")");
   }
   snapshot.version = static_cast<uint64_t>(r.integer(j, "", "version", 0, 0, INT64_MAX));
-  std::set<std::string> addresses;
+  std::vector<std::pair<ListenAddress, size_t>> bound;  // valid listener addresses so far
   if (const json* listeners = r.array(j, "", "listeners")) {
     for (size_t i = 0; i < listeners->size(); ++i) {
       std::string path = "listeners[" + std::to_string(i) + "]";
@@ -262,8 +269,24 @@ Result<RoutingSnapshot> snapshotFromJson(const json& j) {
       r.checkKeys(lj, path, {"address", "services"});
       l.address = r.str(lj, path, "address", true);
       if (!l.address.empty()) {
-        r.address(l.address, path + ".address");
-        if (!addresses.insert(l.address).second) r.error(path + ".address", "listener " + l.address + " appears twice");
+        auto listen = parseListenAddress(l.address);
+        if (!listen) {
+          r.error(path + ".address", listen.error().message);
+        } else {
+          for (const auto& [other, index] : bound) {
+            if (other == *listen) {
+              r.error(path + ".address", "listener " + l.address + " is " + other.str() + ", the same socket as listeners[" +
+                                             std::to_string(index) + "]");
+              break;
+            }
+            if (listenOverlaps(other, *listen)) {
+              r.error(path + ".address", "listener " + l.address + " overlaps listeners[" + std::to_string(index) +
+                                             "] (" + other.str() + "): both would accept the same connections");
+              break;
+            }
+          }
+          bound.emplace_back(*listen, i);
+        }
       }
       std::set<std::string> hostKeys;
       if (const json* services = r.array(lj, path, "services")) {
@@ -272,7 +295,7 @@ Result<RoutingSnapshot> snapshotFromJson(const json& j) {
           ServiceRoute s = readService(r, (*services)[k], sp);
           std::vector<std::string> keys = s.hosts.empty() ? std::vector<std::string>{"*"} : s.hosts;
           for (auto key : keys) {
-            std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
+            key = normalizeHostPattern(key);
             if (!hostKeys.insert(key).second) {
               r.error(sp + ".hosts", "host '" + key + "' is already served by another service on " + l.address);
             }

@@ -6,6 +6,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <string>
@@ -53,6 +55,25 @@ class RawConnection {
   void expectHeadResponse() { parser_.setRequestMethod("HEAD"); }
 
   bool connected() const { return fd_ >= 0; }
+  // A small kernel send buffer, so that what send() accepted is close to what the peer read.
+  void setSendBuffer(int bytes) { ::setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes); }
+  // Sends up to `total` bytes of filler; returns how many the kernel accepted before an
+  // error (the peer closed) or the timeout.
+  size_t sendFiller(size_t total, std::chrono::milliseconds timeout) {
+    std::string chunk(16 * 1024, 'x');
+    size_t sent = 0;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (sent < total && std::chrono::steady_clock::now() < deadline) {
+      pollfd pfd{fd_, POLLOUT, 0};
+      if (::poll(&pfd, 1, 50) <= 0) continue;
+      if ((pfd.revents & (POLLERR | POLLHUP)) != 0) break;
+      ssize_t n = ::send(fd_, chunk.data(), std::min(chunk.size(), total - sent), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      if (n <= 0) break;
+      sent += static_cast<size_t>(n);
+    }
+    return sent;
+  }
   void close() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;

@@ -194,13 +194,22 @@ TEST_F(ServerTest, TcpNeedsTheBearerToken) {
   ASSERT_TRUE(ok) << ok.error().str();
   EXPECT_EQ(ok->status, 200);
 
-  // Lower-case scheme, raw socket, keep-alive after a 401.
+  // Lower-case scheme on a raw socket, keep-alive and pipelined.
+  RawConnection good = RawConnection::tcp(server_->tcpPort());
+  ASSERT_TRUE(good.send("GET /a HTTP/1.1\r\nHost: x\r\nAuthorization: bearer s3cret-token\r\n\r\n"
+                        "GET /b HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret-token\r\n\r\n"));
+  auto both = good.read(2);
+  ASSERT_EQ(both.size(), 2u);
+  EXPECT_EQ(both[0].status, 200);
+  EXPECT_EQ(both[1].status, 200);
+
+  // A 401 closes the connection: nothing after it is read or answered.
   RawConnection c = RawConnection::tcp(server_->tcpPort());
   ASSERT_TRUE(c.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nAuthorization: bearer s3cret-token\r\n\r\n"));
   auto responses = c.read(2);
-  ASSERT_EQ(responses.size(), 2u);
+  ASSERT_EQ(responses.size(), 1u);
   EXPECT_EQ(responses[0].status, 401);
-  EXPECT_EQ(responses[1].status, 200);
+  EXPECT_TRUE(c.waitForEof(3s));
 
   // The unix socket needs no token.
   auto local = unixClient().call("GET", "/v1/x", "", "", 5s);
@@ -347,6 +356,135 @@ TEST_F(ServerTest, IdleConnectionsAreClosed) {
   auto responses = partial.read(1, 3s);
   ASSERT_EQ(responses.size(), 1u);
   EXPECT_EQ(responses[0].status, 408);
+}
+
+// Issue 10: the token is checked as soon as the head is parsed. A client announcing an
+// 8 MB body with a wrong token gets 401 and a closed connection before it sends the body.
+TEST_F(ServerTest, WrongTokenIs401BeforeTheBodyIsRead) {
+  ServerOptions o = options();
+  o.tcp = Endpoint{Endpoint::Kind::kTcp, "", "127.0.0.1", 0};
+  o.token = "s3cret-token";
+  startServer(std::move(o));
+  RawConnection c = RawConnection::tcp(server_->tcpPort());
+  ASSERT_TRUE(c.connected());
+  c.setSendBuffer(16 * 1024);
+  ASSERT_TRUE(c.send("POST /v1/apply HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong\r\n"
+                     "Content-Length: 8000000\r\n\r\n"));
+  auto responses = c.read(1, 3s);  // without sending one byte of the body
+  ASSERT_EQ(responses.size(), 1u);
+  EXPECT_EQ(responses[0].status, 401);
+  EXPECT_FALSE(responses[0].keepAlive);
+  EXPECT_TRUE(c.waitForEof(3s));
+  // The server does not take the body: far less than 8 MB gets through before the reset.
+  size_t sent = c.sendFiller(8'000'000, 3s);
+  EXPECT_LT(sent, 2'000'000u) << "the server read " << sent << " bytes of an unauthenticated body";
+  EXPECT_EQ(requests_.load(), 0);
+}
+
+TEST_F(ServerTest, MissingTokenIs401BeforeTheBodyToo) {
+  ServerOptions o = options();
+  o.tcp = Endpoint{Endpoint::Kind::kTcp, "", "127.0.0.1", 0};
+  o.token = "s3cret-token";
+  startServer(std::move(o));
+  RawConnection c = RawConnection::tcp(server_->tcpPort());
+  ASSERT_TRUE(c.send("PUT /v1/services/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  auto responses = c.read(1, 3s);
+  ASSERT_EQ(responses.size(), 1u);
+  EXPECT_EQ(responses[0].status, 401);
+  // The right token with a body still works, in pieces.
+  RawConnection ok = RawConnection::tcp(server_->tcpPort());
+  ASSERT_TRUE(ok.send("POST /v1/x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret-token\r\n"));
+  std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(ok.send("Content-Length: 5\r\n\r\nhel"));
+  std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(ok.send("lo"));
+  auto answered = ok.read(1, 3s);
+  ASSERT_EQ(answered.size(), 1u);
+  EXPECT_EQ(answered[0].status, 200) << answered[0].body;
+}
+
+// Issue 10: at most maxConnections (64 by default) per listener; the next is closed.
+TEST_F(ServerTest, ConnectionsBeyondTheCapAreRefused) {
+  startServer(options());
+  std::vector<RawConnection> open;
+  for (int i = 0; i < 64; ++i) {
+    open.push_back(RawConnection::unixSocket(socketPath_));
+    ASSERT_TRUE(open.back().connected()) << i;
+  }
+  // Every one of the 64 is served.
+  ASSERT_TRUE(open.front().send("GET /first HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_EQ(open.front().read(1, 3s).size(), 1u);
+  ASSERT_TRUE(open.back().send("GET /last HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_EQ(open.back().read(1, 3s).size(), 1u);
+  RawConnection extra = RawConnection::unixSocket(socketPath_);
+  ASSERT_TRUE(extra.connected());  // the kernel accepts; the server closes it
+  extra.send("GET /extra HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto responses = extra.read(1, 3s);
+  if (!responses.empty()) {
+    EXPECT_EQ(responses[0].status, 503);
+  }
+  EXPECT_TRUE(extra.waitForEof(3s));
+  // Once one closes, a new connection is served again.
+  open.pop_back();
+  bool served = false;
+  for (int attempt = 0; attempt < 50 && !served; ++attempt) {
+    RawConnection again = RawConnection::unixSocket(socketPath_);
+    again.send("GET /again HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto r = again.read(1, 1s);
+    served = !r.empty() && r[0].status == 200;
+    if (!served) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(served);
+}
+
+TEST_F(ServerTest, TheCapIsConfigurable) {
+  ServerOptions o = options();
+  o.maxConnections = 2;
+  startServer(std::move(o));
+  RawConnection a = RawConnection::unixSocket(socketPath_);
+  RawConnection b = RawConnection::unixSocket(socketPath_);
+  ASSERT_TRUE(a.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_EQ(a.read(1, 3s).size(), 1u);
+  RawConnection c = RawConnection::unixSocket(socketPath_);
+  EXPECT_TRUE(c.waitForEof(3s));
+}
+
+// Issue 10: a client that trickles its head (each byte re-arming the idle timer) is
+// still timed out: the head must be complete within the header timeout.
+TEST_F(ServerTest, SlowHeadIsTimedOut) {
+  ServerOptions o = options();
+  o.idleTimeout = 400ms;
+  startServer(std::move(o));
+  RawConnection c = RawConnection::unixSocket(socketPath_);
+  ASSERT_TRUE(c.send("GET / HTTP/1.1\r\n"));
+  auto start = std::chrono::steady_clock::now();
+  bool closed = false;
+  for (int i = 0; i < 30 && !closed; ++i) {
+    std::this_thread::sleep_for(100ms);
+    closed = !c.send("X");  // one byte of a header name at a time
+    if (!closed) {
+      auto r = c.read(1, 1ms);
+      closed = !r.empty();
+      if (closed) {
+        EXPECT_EQ(r[0].status, 408);
+      }
+    }
+  }
+  EXPECT_TRUE(closed);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
+TEST_F(ServerTest, HeaderTimeoutIsConfigurable) {
+  ServerOptions o = options();
+  o.headerTimeout = 300ms;
+  startServer(std::move(o));
+  RawConnection c = RawConnection::unixSocket(socketPath_);
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(c.send("GET / HTTP/1.1\r\nHost: x\r\n"));
+  auto r = c.read(1, 3s);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, 408);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
 }
 
 TEST_F(ServerTest, ClientTimesOut) {

@@ -71,5 +71,64 @@ TEST(SnapshotJson, RejectsWithFieldPaths) {
   EXPECT_NE(errorsOf(bad).find("stickyHeader: is not a header name"), std::string::npos) << errorsOf(bad);
 }
 
+
+Listener listenerOn(std::string address, std::string service, std::vector<std::string> hosts = {}) {
+  ServiceRoute s;
+  s.name = std::move(service);
+  s.hosts = std::move(hosts);
+  return Listener{std::move(address), {s}};
+}
+
+std::string errorsOfListeners(std::vector<Listener> listeners) {
+  RoutingSnapshot s;
+  s.listeners = std::move(listeners);
+  return errorsOf(toJson(s));
+}
+
+TEST(SnapshotJson, ListenOnEveryInterfaceIsAccepted) {
+  EXPECT_EQ(errorsOfListeners({listenerOn(":8080", "web")}), "accepted");
+  EXPECT_EQ(errorsOfListeners({listenerOn("[::]:8080", "web")}), "accepted");
+  EXPECT_EQ(errorsOfListeners({listenerOn("0.0.0.0:8080", "web")}), "accepted");
+}
+
+TEST(SnapshotJson, ListenersThatAreOneSocketAreRejected) {
+  auto e = errorsOfListeners({listenerOn("127.0.0.1:8080", "a"), listenerOn("localhost:8080", "b")});
+  EXPECT_NE(e.find("listeners[1].address"), std::string::npos) << e;
+  EXPECT_NE(e.find("127.0.0.1:8080"), std::string::npos) << e;
+  e = errorsOfListeners({listenerOn("127.0.0.1:8080", "a"), listenerOn("127.000.0.1:8080", "b")});
+  EXPECT_NE(e, "accepted");
+}
+
+TEST(SnapshotJson, OverlappingListenersAreRejected) {
+  for (const char* wide : {"0.0.0.0:8080", ":8080", "[::]:8080"}) {
+    auto e = errorsOfListeners({listenerOn("127.0.0.1:8080", "a"), listenerOn(wide, "b")});
+    EXPECT_NE(e.find("overlaps"), std::string::npos) << wide << ": " << e;
+  }
+  // Same port, different specific addresses, or different ports: separate sockets.
+  EXPECT_EQ(errorsOfListeners({listenerOn("127.0.0.1:8080", "a"), listenerOn("127.0.0.2:8080", "b")}), "accepted");
+  EXPECT_EQ(errorsOfListeners({listenerOn("0.0.0.0:8080", "a"), listenerOn("127.0.0.1:8081", "b")}), "accepted");
+  EXPECT_EQ(errorsOfListeners({listenerOn("0.0.0.0:8080", "a"), listenerOn("[::1]:8080", "b")}), "accepted");
+}
+
+TEST(SnapshotJson, ListenHostsMustBeAddresses) {
+  auto e = errorsOfListeners({listenerOn("example.com:8080", "a")});
+  EXPECT_NE(e.find("listeners[0].address"), std::string::npos) << e;
+  e = errorsOfListeners({listenerOn("[::1:8080", "a")});
+  EXPECT_NE(e.find("listeners[0].address"), std::string::npos) << e;
+}
+
+TEST(SnapshotJson, HostSyntaxIsChecked) {
+  EXPECT_EQ(errorsOfListeners({listenerOn("127.0.0.1:8080", "a", {"*.example.com", "Example.com"})}), "accepted");
+  for (const char* bad : {"*", "*.", "a*.example.com", "*example.com", "example.com:80", "a b"}) {
+    auto e = errorsOfListeners({listenerOn("127.0.0.1:8080", "a", {bad})});
+    EXPECT_NE(e.find("listeners[0].services[0].hosts[0]"), std::string::npos) << bad << ": " << e;
+  }
+  // Trailing dots and case do not make a second, different host.
+  auto e = errorsOfListeners(
+      {Listener{"127.0.0.1:8080", {listenerOn("", "a", {"web.local"}).services[0],
+                                   listenerOn("", "b", {"WEB.local."}).services[0]}}});
+  EXPECT_NE(e.find("already served"), std::string::npos) << e;
+}
+
 }  // namespace
 }  // namespace rollway::proxy

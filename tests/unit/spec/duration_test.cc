@@ -44,7 +44,9 @@ TEST(ParseDuration, RejectsOverflow) {
   EXPECT_FALSE(parseDuration("99999999999999999999ms"));
   EXPECT_FALSE(parseDuration("9223372036854775807h"));
   EXPECT_FALSE(parseDuration("2562047788016h"));  // just over int64 milliseconds
-  EXPECT_TRUE(parseDuration("2562047788015h"));  // just under
+  EXPECT_FALSE(parseDuration("2562047h"));        // fits in milliseconds, overflows nanoseconds
+  EXPECT_NE(parseDuration("87601h").error().message.find("87600h"), std::string::npos);
+  EXPECT_TRUE(parseDuration("87600h"));  // the parser's own limit (ten years); fields have smaller ones
 }
 
 TEST(FormatDuration, ShortestExactForm) {

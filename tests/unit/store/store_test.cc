@@ -396,6 +396,103 @@ TEST_F(StoreTest, EventsAreOrderedAndFilterable) {
   EXPECT_EQ(store_->appendEvent(noReason).error().code, ErrorCode::kInvalidArgument);
 }
 
+// Issue 10: without a cursor, the newest `limit` events (oldest first within them), not
+// the oldest ones; with a cursor, the next page after it.
+TEST_F(StoreTest, ListEventsWithoutACursorShowsTheNewest) {
+  for (int i = 1; i <= 30; ++i) {
+    Event e;
+    e.service = i % 3 == 0 ? "api" : "web";
+    e.reason = "R" + std::to_string(i);
+    ASSERT_TRUE(store_->appendEvent(e));
+  }
+  EventFilter web;
+  web.service = "web";
+  web.limit = 3;
+  EXPECT_EQ(reasons(*store_->listEvents(web)), (std::vector<std::string>{"R26", "R28", "R29"}));
+  EventFilter all;
+  all.limit = 4;
+  EXPECT_EQ(reasons(*store_->listEvents(all)), (std::vector<std::string>{"R27", "R28", "R29", "R30"}));
+  all.afterId = 10;
+  all.limit = 2;
+  EXPECT_EQ(reasons(*store_->listEvents(all)), (std::vector<std::string>{"R11", "R12"}));
+}
+
+class StoreEventHistoryTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Store> open(int history, int pruneEvery) {
+    StoreOptions options;
+    options.eventHistory = history;
+    options.pruneEvery = pruneEvery;
+    auto opened = Store::open(dir_.file("events.db"), clock_, options);
+    EXPECT_TRUE(opened) << opened.error().str();
+    return opened ? std::move(*opened) : nullptr;
+  }
+  static void append(Store& store, const std::string& service, int n, int first = 0) {
+    for (int i = 0; i < n; ++i) {
+      Event e;
+      e.service = service;
+      e.reason = "R" + std::to_string(first + i);
+      ASSERT_TRUE(store.appendEvent(e));
+    }
+  }
+  static std::vector<Event> of(Store& store, const std::string& service) {
+    EventFilter f;
+    f.service = service;
+    f.limit = 0;
+    return *store.listEvents(f);
+  }
+  TempDir dir_;
+  FakeClock clock_;
+};
+
+TEST(StoreOptions, KeepsTenThousandEventsPerServiceByDefault) { EXPECT_EQ(StoreOptions{}.eventHistory, 10'000); }
+
+TEST_F(StoreEventHistoryTest, PrunesEachServiceToItsNewestEvents) {
+  auto store = open(20, 5);
+  ASSERT_TRUE(store);
+  append(*store, "api", 3);
+  for (int round = 0; round < 10; ++round) {
+    append(*store, "web", 10, round * 10);
+    auto web = of(*store, "web");
+    // Pruned every 5 inserts of a service: never more than 20 + 4 kept.
+    EXPECT_LE(web.size(), 24u) << "round " << round;
+    EXPECT_EQ(web.back().reason, "R" + std::to_string(round * 10 + 9));
+  }
+  auto web = of(*store, "web");
+  EXPECT_GE(web.size(), 20u);
+  for (size_t i = 1; i < web.size(); ++i) EXPECT_LT(web[i - 1].id, web[i].id);
+  EXPECT_EQ(web.front().reason, "R" + std::to_string(100 - web.size()));  // the newest, without a gap
+  EXPECT_EQ(of(*store, "api").size(), 3u);  // another service's history is its own
+}
+
+TEST_F(StoreEventHistoryTest, ApplyEventsArePrunedToo) {
+  auto store = open(4, 1);
+  ASSERT_TRUE(store);
+  for (int v = 1; v <= 6; ++v) ASSERT_TRUE(store->apply({input("web", 1, "v" + std::to_string(v))}));
+  EXPECT_EQ(of(*store, "web").size(), 4u);
+}
+
+TEST_F(StoreEventHistoryTest, ASmallerLimitAppliesAtOpen) {
+  {
+    auto store = open(100, 10);
+    ASSERT_TRUE(store);
+    append(*store, "web", 60);
+  }
+  auto store = open(10, 10);
+  ASSERT_TRUE(store);
+  auto web = of(*store, "web");
+  ASSERT_EQ(web.size(), 10u);
+  EXPECT_EQ(web.front().reason, "R50");
+}
+
+TEST_F(StoreEventHistoryTest, InvalidOptionsAreRefused) {
+  StoreOptions options;
+  options.eventHistory = 0;
+  auto opened = Store::open(dir_.file("bad.db"), clock_, options);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code, ErrorCode::kInvalidArgument);
+}
+
 TEST_F(StoreTest, PruneKeepsNewestOldRevisionsCurrentAndProtected) {
   for (int v = 1; v <= 6; ++v) applyOk({input("web", 1, "v" + std::to_string(v))});
   ASSERT_EQ(revisionNumbers("web"), (std::vector<int64_t>{6, 5, 4, 3, 2, 1}));
