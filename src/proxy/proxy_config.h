@@ -20,8 +20,14 @@ struct ProxyConfig {
   Millis drainTimeout{30'000};           // graceful stop: in-flight requests get this long
   size_t maxConnections = 20'000;        // per worker; beyond, new connections are closed
   size_t maxIdlePerEndpoint = 128;       // pooled idle upstream connections per endpoint per worker
-  double retryBudgetPercent = 20.0;      // retries in flight ≤ 20 % of active requests …
-  int retryMinConcurrency = 3;           // … + 3
+  // Retries in flight ≤ 20 % of active requests + 32 (per worker), every retry counted.
+  // The floor is Envoy's 3 raised to 32: a crashed instance fails all its in-flight
+  // requests at the same instant (stale pooled connections, then refused connects), and
+  // each needs its retry then, when no other request has finished yet to make room;
+  // with the old exemption for refused/reset retries gone, a floor of 3 turned the crash
+  // of one of three instances under 64 connections into ~20 failed requests.
+  double retryBudgetPercent = 20.0;
+  int retryMinConcurrency = 32;
   int maxAttempts = 3;                   // tries per request, the first included
   std::string accessLog;                 // JSON lines to this file ("-" = stderr); empty = off
 };
