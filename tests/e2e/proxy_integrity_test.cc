@@ -173,12 +173,12 @@ struct UpstreamProcess {
   std::string record;
 };
 
-UpstreamProcess startTestUpstream(const TempDir& tmp, const std::string& name) {
+UpstreamProcess startTestUpstream(const TempDir& tmp, const std::string& name, std::string rawDir = "") {
   UpstreamProcess u;
   u.record = tmp / (name + ".record");
+  if (rawDir.empty()) rawDir = sourcePath("tests/data/http-bad-responses");
   u.process = std::make_unique<Process>(
-      std::vector<std::string>{binary("test-upstream"), "--port", "0", "--record", u.record, "--raw-dir",
-                               sourcePath("tests/data/http-bad-responses")},
+      std::vector<std::string>{binary("test-upstream"), "--port", "0", "--record", u.record, "--raw-dir", rawDir},
       tmp / (name + ".log"));
   static const std::regex kListening("listening on 127\\.0\\.0\\.1:([0-9]+)\n");
   waitFor(
@@ -386,6 +386,87 @@ TEST_F(ProxyNoReplay, GetOnAFreshConnectionAnsweredByACloseIsNotSentAgain) {
     EXPECT_EQ(seen("GET " + target + " "), 1);
   }
   EXPECT_EQ(proxy_.metric("rollway_retries_total"), 0);
+}
+
+// The stale keep-alive race, made deterministic: the upstream answers without closing,
+// the proxy pools the connection, and the upstream closes it 300 ms later without reading
+// the next request the proxy sent on it meanwhile.
+class ProxyStaleKeepAlive : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    writeFile(tmp_ / "ok-late-close", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    upstream_ = startTestUpstream(tmp_, "upstream", tmp_.path());
+    ASSERT_GT(upstream_.port, 0) << upstream_.process->log();
+    std::string why;
+    ASSERT_TRUE(proxy_.start(tmp_, {"--listen", "$LISTEN", "--upstream", "127.0.0.1:" + std::to_string(upstream_.port)},
+                             &why))
+        << why;
+  }
+  // A response on a fresh connection that leaves a doomed connection in the pool, then
+  // `next` on it; the status the client got for `next`.
+  int afterStale(const std::string& next) {
+    HttpConnection c(static_cast<uint16_t>(proxy_.port()), 5s);
+    auto first = c.request("GET", "/raw/ok-late-close");
+    if (!first || first->status != 200) return -1;
+    std::this_thread::sleep_for(50ms);
+    if (!c.sendRaw(next)) return -2;
+    auto r = c.readResponse();
+    std::this_thread::sleep_for(400ms);  // the upstream's late close has happened
+    return r ? r->status : -3;
+  }
+
+  TempDir tmp_;
+  UpstreamProcess upstream_;
+  ProxyUnderTest proxy_;
+};
+
+TEST_F(ProxyStaleKeepAlive, IdempotentOrBodylessRequestIsRetriedOnANewConnection) {
+  EXPECT_EQ(afterStale(request("GET", "/stale-get")), 200);
+  EXPECT_EQ(afterStale(request("POST", "/stale-post-empty", "Content-Length: 0\r\n")), 200);
+  EXPECT_EQ(countOf(readFile(upstream_.record), "GET /stale-get "), 1);
+  EXPECT_EQ(countOf(readFile(upstream_.record), "POST /stale-post-empty "), 1);
+  EXPECT_EQ(proxy_.metric("rollway_retries_total"), 2);
+  EXPECT_EQ(proxy_.metric("rollway_upstream_errors_total"), 0) << "the keep-alive race is not the endpoint's failure";
+}
+
+TEST_F(ProxyStaleKeepAlive, PostWithABodyIsNotReplayed) {
+  EXPECT_EQ(afterStale(request("POST", "/stale-post-body", "Content-Length: 7\r\n") + "payload"), 502);
+  EXPECT_EQ(countOf(readFile(upstream_.record), "/stale-post-body"), 0);
+  EXPECT_EQ(proxy_.metric("rollway_retries_total"), 0);
+}
+
+// spec.timeouts.idle: after a response of the service, its idle timeout; before the
+// first request, the listener's (--idle-timeout).
+TEST(ProxyServiceTimeouts, IdleTimeoutOfTheServiceAppliesAfterItsResponse) {
+  TempDir tmp;
+  auto upstream = startTestUpstream(tmp, "upstream");
+  ASSERT_GT(upstream.port, 0);
+  ProxyUnderTest proxy;
+  std::string why;
+  int upstreamPort = upstream.port;
+  ASSERT_TRUE(proxy.start(tmp, {"--idle-timeout", "30s"}, &why, [upstreamPort](const std::string& listen) {
+    proxy::RoutingSnapshot s;
+    s.version = 1;
+    proxy::ServiceRoute service;
+    service.name = "quick";
+    service.idleTimeoutMs = 400;
+    proxy::RevisionRoute revision;
+    revision.revision = 1;
+    revision.weight = 100;
+    revision.endpoints.push_back({"i-1", "127.0.0.1:" + std::to_string(upstreamPort), proxy::EndpointState::kReady});
+    service.revisions.push_back(revision);
+    s.listeners.push_back({listen, {service}});
+    return proxy::toJson(s).dump();
+  })) << why;
+  Conn silent(proxy.port());  // no request yet: the listener's 30 s
+  HttpConnection used(static_cast<uint16_t>(proxy.port()), 5s);
+  auto r = used.request("GET", "/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  auto start = Clock::now();
+  EXPECT_TRUE(used.waitClosed(3s)) << "the service's 400 ms idle timeout did not close the connection";
+  EXPECT_LT(Clock::now() - start, 2s);
+  EXPECT_FALSE(silent.readUntilClosed(500ms)) << "a connection with no request yet was closed early";
 }
 
 // ---- the broken-response corpus ----

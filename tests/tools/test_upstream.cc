@@ -16,7 +16,8 @@
 //   /drop           reads the whole request, then closes without answering
 //   /raw/NAME       with --raw-dir DIR: writes the bytes of DIR/NAME as they are (a
 //                   broken response), then closes; a NAME containing "-stall" keeps the
-//                   connection open instead (reading nothing) until the peer closes
+//                   connection open instead (reading nothing) until the peer closes;
+//                   one containing "-late-close" closes 300 ms later, reading nothing
 // Any request with "Expect: 100-continue" and a body gets the interim 100 first.
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -434,6 +435,15 @@ class Connection {
     auto bytes = readWholeFile(rawDir_ + "/" + std::string(name));
     if (!bytes) co_return co_await respond(404, "no such vector\n", false);
     if (!co_await write(*bytes)) co_return false;
+    if (name.find("-late-close") != std::string_view::npos) {
+      // A keep-alive-looking answer, then a close 300 ms later without reading anything
+      // more: whatever the proxy sends meanwhile on this (pooled) connection is lost.
+      asio::steady_timer timer(socket_.get_executor(), std::chrono::milliseconds(300));
+      co_await timer.async_wait(kNoThrow);
+      asio::error_code ec;
+      socket_.set_option(asio::socket_base::linger(true, 0), ec);  // unread bytes: a reset
+      co_return false;
+    }
     if (name.find("-stall") != std::string_view::npos) {
       // Stall: keep the connection, read (and discard) until the peer gives up.
       char sink[4096];
