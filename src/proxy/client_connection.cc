@@ -604,6 +604,10 @@ asio::awaitable<bool> ClientConnection::handleRequest() {
       // A pooled connection the endpoint had already closed (the keep-alive race): not
       // counted as the endpoint's failure. The retry prefers another endpoint, and uses
       // a new connection (to this one when it is the only one left).
+      // Its other pooled connections are likely closed too (an idle timeout, a restart,
+      // a crash): they are dropped, so that the next requests connect anew (and a dead
+      // instance is then ejected on its first refused connect) instead of retrying.
+      endpoint.closeIdle();
       tried.push_back(endpoint.address());
       fresh = true;
       timedOut_ = false;
