@@ -123,6 +123,11 @@ proxy::ServiceRoute routeFor(const ServiceView& s, bool previewOnly) {
   proxy::ServiceRoute route;
   route.name = s.name;
   route.hosts = s.hosts;
+  route.holdTimeoutMs = s.holdTimeoutMs;
+  route.connectTimeoutMs = s.connectTimeoutMs;
+  route.responseTimeoutMs = s.responseTimeoutMs;
+  route.bodyTimeoutMs = s.bodyTimeoutMs;
+  route.idleTimeoutMs = s.idleTimeoutMs;
   std::map<int64_t, std::vector<proxy::Endpoint>> byRevision;
   for (const auto& e : s.endpoints) {
     if (previewOnly && e.revision != s.canaryRevision) continue;

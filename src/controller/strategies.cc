@@ -357,6 +357,11 @@ ServiceView Controller::viewFor(const Service& s) const {
   v.name = s.name;
   v.listen = s.spec.listen;
   v.hosts = s.spec.hosts;
+  v.connectTimeoutMs = static_cast<int>(s.spec.timeouts.connect.count());
+  v.responseTimeoutMs = static_cast<int>(s.spec.timeouts.response.count());
+  v.bodyTimeoutMs = static_cast<int>(s.spec.timeouts.body.count());
+  v.idleTimeoutMs = static_cast<int>(s.spec.timeouts.idle.count());
+  v.holdTimeoutMs = static_cast<int>(s.spec.timeouts.hold.count());
   const ServiceStatus& st = s.status;
   bool steps = s.spec.strategy.type != spec::StrategyType::kRollingUpdate && !st.stableHash.empty() &&
                s.revisionByHash.contains(st.stableHash);

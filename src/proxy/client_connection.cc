@@ -6,6 +6,7 @@
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 
+#include "message_rules.h"
 #include "rollway/http/message.h"
 #include "rollway/http/status.h"
 #include "split.h"
@@ -13,38 +14,17 @@
 
 namespace rollway::proxy {
 
+using detail::appendStatusLine;
+using detail::isHopByHop;
+using detail::kNoThrow;
+using detail::kReadChunk;
+using detail::listedInConnection;
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
-constexpr size_t kReadChunk = 16 * 1024;
-
-bool isHopByHop(std::string_view name) {
-  using http::equalsIgnoreCase;
-  switch (name.size()) {
-    case 2: return equalsIgnoreCase(name, "te");
-    case 7: return equalsIgnoreCase(name, "trailer") || equalsIgnoreCase(name, "upgrade");
-    case 10: return equalsIgnoreCase(name, "connection") || equalsIgnoreCase(name, "keep-alive");
-    case 16: return equalsIgnoreCase(name, "proxy-connection");
-    case 17: return equalsIgnoreCase(name, "transfer-encoding");
-    default: return false;
-  }
-}
-
-// Header names listed in a Connection header are hop-by-hop too (RFC 9110 §7.6.1).
-bool listedInConnection(std::string_view connection, std::string_view name) {
-  size_t i = 0;
-  while (i < connection.size()) {
-    size_t j = connection.find(',', i);
-    if (j == std::string_view::npos) j = connection.size();
-    std::string_view token = connection.substr(i, j - i);
-    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
-    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
-    if (http::equalsIgnoreCase(token, name)) return true;
-    i = j + 1;
-  }
-  return false;
-}
+// Interim (1xx) responses tolerated before a final one; more is a broken upstream.
+constexpr int kMaxInterimResponses = 8;
 
 bool isIdempotent(int method) {
   switch (method) {
@@ -63,17 +43,6 @@ void appendHex(std::string& out, size_t n) {
   auto [p, ec] = std::to_chars(buf, buf + sizeof buf, n, 16);
   (void)ec;
   out.append(buf, p);
-}
-
-void appendStatusLine(std::string& out, int status) {
-  char buf[8];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, status);
-  (void)ec;
-  out.append("HTTP/1.1 ");
-  out.append(buf, p);
-  out.push_back(' ');
-  out.append(http::statusReason(status));
-  out.append("\r\n");
 }
 
 }  // namespace
@@ -120,7 +89,11 @@ ClientConnection::ClientConnection(Worker& worker, asio::ip::tcp::socket socket,
       socket_(std::move(socket)),
       listener_(std::move(listener)),
       parser_(http::StreamParser::Kind::kRequest, worker.config().maxHeaderBytes),
-      responseParser_(http::StreamParser::Kind::kResponse, worker.config().maxHeaderBytes) {
+      responseParser_(http::StreamParser::Kind::kResponse, worker.config().maxHeaderBytes),
+      connectTimeout_(worker.config().connectTimeout),
+      responseTimeout_(worker.config().responseTimeout),
+      bodyTimeout_(worker.config().bodyTimeout),
+      idleTimeout_(worker.config().idleTimeout) {
   asio::error_code ec;
   auto remote = socket_.remote_endpoint(ec);
   if (!ec) clientIp_ = remote.address().to_string();
@@ -138,6 +111,15 @@ void ClientConnection::start() {
 }
 
 void ClientConnection::setDeadline(std::chrono::milliseconds d) { deadline_ = Clock::now() + d; }
+
+void ClientConnection::useTimeouts(const ServiceRoute* service) {
+  const ProxyConfig& c = worker_.config();
+  auto pick = [](int ms, std::chrono::milliseconds fallback) { return ms > 0 ? std::chrono::milliseconds(ms) : fallback; };
+  connectTimeout_ = service ? pick(service->connectTimeoutMs, c.connectTimeout) : c.connectTimeout;
+  responseTimeout_ = service ? pick(service->responseTimeoutMs, c.responseTimeout) : c.responseTimeout;
+  bodyTimeout_ = service ? pick(service->bodyTimeoutMs, c.bodyTimeout) : c.bodyTimeout;
+  idleTimeout_ = service ? pick(service->idleTimeoutMs, c.idleTimeout) : c.idleTimeout;
+}
 
 void ClientConnection::checkDeadline(Clock::time_point now) {
   if (now < deadline_) return;
@@ -190,7 +172,11 @@ bool ClientConnection::ensureInputSpace() {
 }
 
 void ClientConnection::ensureUpstreamSpace() {
-  if (upBegin_ == upEnd_) upBegin_ = upEnd_ = 0;
+  // While a response head is being parsed its spans point into up_: the buffer may grow
+  // (bounded by the parser's head limit) but not restart at 0. Past the head, consumed
+  // body bytes are simply dropped.
+  bool headPending = responseParser_.inMessage() && !responseParser_.headDone();
+  if (upBegin_ == upEnd_ && !headPending) upBegin_ = upEnd_ = 0;
   if (up_.size() - upEnd_ >= 1024) return;
   if (!responseParser_.inMessage() && upBegin_ > 0) {
     std::memmove(up_.data(), up_.data() + upBegin_, upEnd_ - upBegin_);
@@ -241,7 +227,7 @@ asio::awaitable<void> ClientConnection::run() {
 asio::awaitable<bool> ClientConnection::readRequestHead() {
   timedOut_ = false;
   phase_ = inBegin_ < inEnd_ ? Phase::kHead : Phase::kIdle;
-  setDeadline(phase_ == Phase::kIdle ? worker_.config().idleTimeout : worker_.config().headerTimeout);
+  setDeadline(phase_ == Phase::kIdle ? idleTimeout_ : worker_.config().headerTimeout);
   if (!parser_.inMessage()) compactInput();
   http::StreamParser::Step step{http::StreamParser::Event::kNeedMore, 0};
   if (inBegin_ < inEnd_) {
@@ -286,7 +272,8 @@ asio::awaitable<bool> ClientConnection::respondError(int status, std::string_vie
   resp_.append(close ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n");
   resp_.append(body);
   phase_ = Phase::kResponse;
-  setDeadline(worker_.config().bodyTimeout);
+  setDeadline(bodyTimeout_);
+  responseStarted_ = true;
   auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(resp_), kNoThrow);
   resp_.clear();
   co_return !ec && !close;
@@ -465,12 +452,14 @@ void ClientConnection::appendAccessLog(std::string& out, int status, const Targe
   if (out.size() > 64 * 1024) worker_.flushAccessLog();
 }
 
-asio::awaitable<std::unique_ptr<UpstreamConnection>> ClientConnection::connect(EndpointRuntime& endpoint) {
-  if (auto pooled = endpoint.takeIdle()) co_return pooled;
+asio::awaitable<std::unique_ptr<UpstreamConnection>> ClientConnection::connect(EndpointRuntime& endpoint, bool fresh) {
+  if (!fresh) {
+    if (auto pooled = endpoint.takeIdle()) co_return pooled;
+  }
   auto up = std::make_unique<UpstreamConnection>(worker_.io(), endpoint);
   phase_ = Phase::kConnect;
   timedOut_ = false;
-  setDeadline(worker_.config().connectTimeout);
+  setDeadline(connectTimeout_);
   current_ = up.get();
   auto [ec] = co_await up->socket.async_connect(endpoint.target(), kNoThrow);
   current_ = nullptr;
@@ -488,6 +477,9 @@ asio::awaitable<bool> ClientConnection::handleRequest() {
   idempotent_ = isIdempotent(h.method);
   sentContinue_ = false;
   closeAfter_ = false;
+  responseStarted_ = false;
+  misframed_ = false;
+  useTimeouts(nullptr);
   assignedKey_.clear();
   assignedCookie_.clear();
   buildUpstreamHead();
@@ -518,11 +510,11 @@ asio::awaitable<bool> ClientConnection::handleRequest() {
   Target target;
   int lastStatus = 502;
   bool timedOutUpstream = false;
-  bool lastFailureSafe = false;  // the last attempt failed before anything was sent
+  bool fresh = false;  // the last attempt lost the stale keep-alive race: no pooled connection
   for (int attempt = 0; attempt < worker_.config().maxAttempts; ++attempt) {
-    // A retry after a refused connection costs the upstreams nothing: it is not held
-    // to the retry budget. Other retries are.
-    if (attempt > 0 && (!requestComplete_ || (!lastFailureSafe && !worker_.retryAllowed()))) break;
+    // Every retry is held to the retry budget (a storm of failures must not double the
+    // load on the endpoints left); only a whole, buffered request can be replayed.
+    if (attempt > 0 && (!requestComplete_ || !worker_.retryAllowed())) break;
     // Route with the worker's current table (ids and indices are only valid for it,
     // until the next co_await).
     table_ = worker_.table();
@@ -554,7 +546,14 @@ asio::awaitable<bool> ClientConnection::handleRequest() {
         co_return co_await respondError(404, "no service is configured for this listener and Host", !requestComplete_);
       }
     }
+    if (target.endpoint < 0 && fresh && !tried.empty()) {
+      // Nothing else to try after a stale pooled connection: the same endpoint again,
+      // on a new connection (it closed an idle connection; it is not known to be down).
+      tried.pop_back();
+      target = route(*table_, tried, failedRevision);
+    }
     if (target.endpoint < 0) break;
+    useTimeouts(table_->services()[static_cast<size_t>(target.service)].route);
     EndpointRuntime& endpoint = worker_.endpoint(static_cast<uint32_t>(target.endpoint));
     RevisionCounters& counters = *target.counters;
     int64_t revisionNumber = table_->services()[static_cast<size_t>(target.service)]
@@ -570,12 +569,12 @@ asio::awaitable<bool> ClientConnection::handleRequest() {
     InFlightScope inFlightScope{endpoint, counters};
     endpoint.requests.add();
 
-    auto up = co_await connect(endpoint);
+    auto up = co_await connect(endpoint, fresh);
+    fresh = false;
     if (!up) {
       endpoint.errors.add();
       endpoint.recordFailure(Clock::now());
       counters.upstreamErrors.add();
-      lastFailureSafe = !timedOut_;
       tried.push_back(endpoint.address());
       failedRevision = revisionNumber;
       timedOutUpstream = timedOut_;
@@ -585,28 +584,51 @@ asio::awaitable<bool> ClientConnection::handleRequest() {
     }
     bool retryable = false;
     int status = 0;
+    staleConnection_ = false;
     bool ok = co_await exchange(up, retryable, status);
     if (ok) {
-      endpoint.recordSuccess();
+      if (misframed_) {
+        // The answer went out whole, but the upstream wrote past its end (a body longer
+        // than its Content-Length, a body to HEAD): those bytes were dropped, the
+        // connection closed, and the endpoint is counted as failing.
+        endpoint.errors.add();
+        counters.upstreamErrors.add();
+      } else {
+        endpoint.recordSuccess();
+      }
       finishRequest(status, target);
       co_return !closeAfter_ && requestKeepAlive_ && !stopping_ && socket_.is_open();
+    }
+    lastStatus = status != 0 ? status : (timedOut_ ? 504 : 502);
+    if (staleConnection_ && retryable) {
+      // A pooled connection the endpoint had already closed (the keep-alive race): not
+      // counted as the endpoint's failure. The retry prefers another endpoint, and uses
+      // a new connection (to this one when it is the only one left).
+      // Its other pooled connections are likely closed too (an idle timeout, a restart,
+      // a crash): they are dropped, so that the next requests connect anew (and a dead
+      // instance is then ejected on its first refused connect) instead of retrying.
+      endpoint.closeIdle();
+      tried.push_back(endpoint.address());
+      fresh = true;
+      timedOut_ = false;
+      continue;
     }
     endpoint.errors.add();
     if (status == 0) endpoint.recordFailure(Clock::now());  // reset or timeout, not a 502/503 answer
     counters.upstreamErrors.add();
     tried.push_back(endpoint.address());
     failedRevision = revisionNumber;
-    lastStatus = status != 0 ? status : (timedOut_ ? 504 : 502);
     timedOutUpstream = timedOut_;
-    // The connection died with no answer (the instance crashed or closed a kept-alive
-    // connection): the request never ran to an answer and the retry goes elsewhere,
-    // so it is not held to the budget. Retries of 502/503 answers and of timeouts are
-    // (those are the overload signals a budget exists for; timeouts are not retried).
-    lastFailureSafe = status == 0 && !timedOutUpstream;
-    if (!retryable) {
-      // Something already reached the client, or the request cannot be replayed.
+    if (responseStarted_ || !socket_.is_open()) {
+      // Part of the response already reached the client (or the client is gone): the
+      // failure is counted as this revision's 5xx, and the connection closes — HTTP/1.1
+      // has no other way to say the message is cut off; nothing more is written on it.
       finishRequest(lastStatus, target);
-      if (!resp_.empty() || !socket_.is_open()) co_return false;
+      co_return false;
+    }
+    if (!retryable) {
+      // The upstream may have processed the request: it is not replayed.
+      finishRequest(lastStatus, target);
       co_return co_await respondError(lastStatus, timedOutUpstream ? "upstream timed out" : "upstream failed", true);
     }
     timedOut_ = false;
@@ -636,9 +658,10 @@ asio::awaitable<bool> ClientConnection::exchange(std::unique_ptr<UpstreamConnect
 
   phase_ = Phase::kUpstream;
   timedOut_ = false;
-  setDeadline(worker_.config().bodyTimeout);
+  setDeadline(bodyTimeout_);
   auto [wec, wn] = co_await asio::async_write(up.socket, asio::buffer(out_), kNoThrow);
   if (wec) {
+    // Reset before the request was written: the upstream cannot have processed it.
     retryable = requestComplete_ && !timedOut_;
     co_return false;
   }
@@ -662,11 +685,11 @@ asio::awaitable<bool> ClientConnection::exchange(std::unique_ptr<UpstreamConnect
         // client connection, whose unread body we will not parse.
         closeAfter_ = true;
         bool reusable = false;
-        bool sent = co_await forwardResponse(up, reusable);
-        status = responseParser_.head().status;
+        Relay relay = co_await forwardResponse(up, reusable);
+        status = relay == Relay::kUpstreamBroken ? 0 : responseParser_.head().status;
         asio::error_code ec;
         up.socket.close(ec);
-        co_return sent;
+        co_return relay != Relay::kUpstreamBroken;
       }
     }
     if (!co_await pumpRequestBody(up)) {
@@ -674,17 +697,35 @@ asio::awaitable<bool> ClientConnection::exchange(std::unique_ptr<UpstreamConnect
       co_return false;
     }
   }
+  int interim = 0;
   for (;;) {
     if (!co_await readResponseHead(up, anyByte)) {
-      // Nothing at all came back: the classic stale keep-alive race, or a crash.
-      retryable = !anyByte && requestComplete_ && (reused || idempotent_ || !timedOut_) && !timedOut_;
-      if (timedOut_ && !anyByte) retryable = false;
+      // No answer. Replayed only when the upstream provably did not process the request
+      // (as Envoy and HAProxy): a reused keep-alive connection that it had closed before
+      // any response byte (the stale keep-alive race), and then only an idempotent
+      // request or one without a body. A fresh connection that got the whole request,
+      // a timeout or a garbled answer: the request may have run; 502/504, no replay.
+      bool hasBody = h.chunked || (h.hasContentLength && h.contentLength > 0);
+      staleConnection_ = !anyByte && !timedOut_ && reused;
+      retryable = staleConnection_ && requestComplete_ && (idempotent_ || !hasBody);
       asio::error_code ec;
       up.socket.close(ec);
       co_return false;
     }
     int st = responseParser_.head().status;
+    if (st < 100 || st > 599 || (st == 101 && !h.upgrade) || unknownTransferCoding()) {
+      // Not a status code, switching protocols that the client never asked for, or a
+      // body in a transfer coding the proxy cannot frame: a broken upstream.
+      asio::error_code ec;
+      up.socket.close(ec);
+      co_return false;
+    }
     if (st >= 100 && st < 200 && st != 101) {
+      if (++interim > kMaxInterimResponses) {  // a 1xx storm: a broken upstream
+        asio::error_code ec;
+        up.socket.close(ec);
+        co_return false;
+      }
       // Interim responses: 100 only when the client asked for it; others are dropped.
       if (st == 100 && h.expectContinue && !sentContinue_) {
         sentContinue_ = true;
@@ -713,9 +754,21 @@ asio::awaitable<bool> ClientConnection::exchange(std::unique_ptr<UpstreamConnect
     parser_.resumeAfterUpgrade();
   }
   bool reusable = false;
-  bool sent = co_await forwardResponse(up, reusable);
+  Relay relay = co_await forwardResponse(up, reusable);
+  if (relay == Relay::kUpstreamBroken) {
+    // Cut off, stalled or garbled mid-response: an upstream failure (status 0), whether
+    // or not the head already went out (responseStarted_ tells the caller).
+    asio::error_code ec;
+    up.socket.close(ec);
+    co_return false;
+  }
   status = responseParser_.head().status;
-  if (!sent) co_return true;  // the client went away; nothing to retry
+  if (relay == Relay::kClientGone) {
+    closeAfter_ = true;  // the client went away; nothing to retry
+    asio::error_code ec;
+    up.socket.close(ec);
+    co_return true;
+  }
   if (reusable && !worker_.stopping()) {
     current_ = nullptr;
     up.endpoint->giveBack(std::move(upPtr), worker_.config().maxIdlePerEndpoint);
@@ -726,30 +779,9 @@ asio::awaitable<bool> ClientConnection::exchange(std::unique_ptr<UpstreamConnect
   co_return true;
 }
 
-// Reads from the upstream until a response head is parsed. anyByte: something arrived.
-asio::awaitable<bool> ClientConnection::readResponseHead(UpstreamConnection& up, bool& anyByte) {
-  phase_ = Phase::kResponse;
-  timedOut_ = false;
-  setDeadline(worker_.config().responseTimeout);
-  for (;;) {
-    if (upBegin_ < upEnd_) {
-      auto step = responseParser_.execute(up_.data(), upBegin_, upEnd_, nullptr);
-      upBegin_ += step.consumed;
-      if (step.event == http::StreamParser::Event::kHead) co_return true;
-      if (step.event == http::StreamParser::Event::kError) co_return false;
-      if (step.event == http::StreamParser::Event::kComplete) continue;  // end of an interim 1xx
-    }
-    ensureUpstreamSpace();
-    auto [ec, n] = co_await up.socket.async_read_some(asio::buffer(up_.data() + upEnd_, up_.size() - upEnd_), kNoThrow);
-    if (ec || n == 0) co_return false;
-    anyByte = true;
-    upEnd_ += n;
-  }
-}
-
 // Streams the rest of the request body from the client to the upstream.
 asio::awaitable<bool> ClientConnection::pumpRequestBody(UpstreamConnection& up) {
-  setDeadline(worker_.config().bodyTimeout);
+  setDeadline(bodyTimeout_);
   for (;;) {
     if (!ensureInputSpace()) co_return false;
     auto [ec, n] = co_await socket_.async_read_some(asio::buffer(in_.data() + inEnd_, in_.size() - inEnd_), kNoThrow);
@@ -765,167 +797,13 @@ asio::awaitable<bool> ClientConnection::pumpRequestBody(UpstreamConnection& up) 
       auto [wec, wn] = co_await asio::async_write(up.socket, asio::buffer(out_), kNoThrow);
       if (wec) co_return false;
     }
-    setDeadline(worker_.config().bodyTimeout);
+    setDeadline(bodyTimeout_);
     if (done) {
       requestComplete_ = true;
       out_.clear();
       co_return true;
     }
   }
-}
-
-void ClientConnection::buildResponseHead(bool& chunkOut) {
-  const auto& h = responseParser_.head();
-  const char* b = up_.data();
-  resp_.clear();
-  appendStatusLine(resp_, h.status);
-  std::string_view connection;
-  for (const auto& hd : h.headers) {
-    if (http::equalsIgnoreCase(hd.name.in(b), "connection")) connection = hd.value.in(b);
-  }
-  bool bodyless = isHead_ || h.status == 204 || h.status == 304 || (h.status >= 100 && h.status < 200);
-  bool clientHttp11 = parser_.head().versionMinor >= 1;
-  chunkOut = false;
-  if (!bodyless && !h.hasContentLength) {
-    // Chunked or close-delimited from the upstream: chunked to an HTTP/1.1 client (so its
-    // connection stays usable), raw + close to an HTTP/1.0 client.
-    if (clientHttp11) {
-      chunkOut = true;
-    } else {
-      closeAfter_ = true;
-    }
-  }
-  bool setCookie = !assignedCookie_.empty();
-  for (const auto& hd : h.headers) {
-    std::string_view name = hd.name.in(b);
-    if (isHopByHop(name)) continue;
-    if (!connection.empty() && listedInConnection(connection, name)) continue;
-    // The application sets the sticky cookie itself: its value wins, the proxy adds none.
-    if (setCookie && name.size() == 10 && http::equalsIgnoreCase(name, "set-cookie") &&
-        setsCookie(hd.value.in(b), assignedCookie_)) {
-      setCookie = false;
-    }
-    resp_.append(name);
-    resp_.append(": ");
-    resp_.append(hd.value.in(b));
-    resp_.append("\r\n");
-  }
-  if (setCookie) appendStickyCookie(resp_, assignedCookie_, assignedKey_);
-  if (chunkOut) resp_.append("Transfer-Encoding: chunked\r\n");
-  if (closeAfter_ || stopping_ || worker_.stopping() || !requestKeepAlive_) {
-    closeAfter_ = true;
-    resp_.append("Connection: close\r\n");
-  } else if (!clientHttp11) {
-    resp_.append("Connection: keep-alive\r\n");
-  }
-  resp_.append("\r\n");
-}
-
-// Relays the response (head parsed) to the client, streaming the body.
-// reusable: the upstream connection may go back to the pool.
-asio::awaitable<bool> ClientConnection::forwardResponse(UpstreamConnection& up, bool& reusable) {
-  bool chunkOut = false;
-  buildResponseHead(chunkOut);
-  bool upstreamKeepAlive = responseParser_.head().keepAlive;
-  responseSink_.chunked = chunkOut;
-  phase_ = Phase::kResponse;
-  setDeadline(worker_.config().bodyTimeout);
-  for (;;) {
-    // Parse what is buffered, even nothing: a bodyless message completes without input.
-    auto step = responseParser_.execute(up_.data(), upBegin_, upEnd_, &responseSink_);
-    upBegin_ += step.consumed;
-    bool eof = false;
-    if (step.event == http::StreamParser::Event::kNeedMore) {
-      if (!resp_.empty()) {
-        auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(resp_), kNoThrow);
-        resp_.clear();
-        if (ec) {
-          reusable = false;
-          co_return false;
-        }
-      }
-      ensureUpstreamSpace();
-      auto [ec, n] = co_await up.socket.async_read_some(asio::buffer(up_.data() + upEnd_, up_.size() - upEnd_), kNoThrow);
-      if (!ec && n > 0) {
-        upEnd_ += n;
-        setDeadline(worker_.config().bodyTimeout);
-        continue;
-      }
-      if (timedOut_) co_return false;
-      eof = true;
-      step = responseParser_.finish();  // a close-delimited body ends here
-      upstreamKeepAlive = false;
-    }
-    bool done = step.event == http::StreamParser::Event::kComplete;
-    if (!done) {
-      // The upstream broke off mid-body (or sent garbage): the client cannot get a
-      // whole answer now; close so that it sees a truncated message, not a wrong one.
-      (void)eof;
-      if (!resp_.empty()) co_await asio::async_write(socket_, asio::buffer(resp_), kNoThrow);
-      resp_.clear();
-      reusable = false;
-      closeAfter_ = true;
-      co_return false;
-    }
-    if (chunkOut) resp_.append("0\r\n\r\n");
-    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(resp_), kNoThrow);
-    resp_.clear();
-    if (ec) {
-      reusable = false;
-      co_return false;
-    }
-    reusable = upstreamKeepAlive && upBegin_ == upEnd_;
-    co_return true;
-  }
-}
-
-// One direction of a tunnel: copy until EOF or error, then half-close the other side.
-asio::awaitable<void> ClientConnection::copyBytes(asio::ip::tcp::socket& from, asio::ip::tcp::socket& to) {
-  std::vector<char> buf(kReadChunk);
-  for (;;) {
-    auto [rec, rn] = co_await from.async_read_some(asio::buffer(buf), kNoThrow);
-    if (rec || rn == 0) break;
-    auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buf.data(), rn), kNoThrow);
-    if (wec) break;
-  }
-  asio::error_code ignored;
-  to.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-}
-
-// 101 Switching Protocols: relay the head, then copy bytes both ways until both sides
-// are done.
-asio::awaitable<void> ClientConnection::tunnel(UpstreamConnection& up) {
-  using namespace asio::experimental::awaitable_operators;
-  bool chunkOut = false;
-  const auto& h = responseParser_.head();
-  resp_.clear();
-  appendStatusLine(resp_, 101);
-  const char* b = up_.data();
-  for (const auto& hd : h.headers) {
-    resp_.append(hd.name.in(b));
-    resp_.append(": ");
-    resp_.append(hd.value.in(b));
-    resp_.append("\r\n");
-  }
-  resp_.append("\r\n");
-  (void)chunkOut;
-  // Bytes already read past the 101 head belong to the new protocol.
-  resp_.append(up_.data() + upBegin_, upEnd_ - upBegin_);
-  upBegin_ = upEnd_ = 0;
-  phase_ = Phase::kTunnel;
-  deadline_ = Clock::time_point::max();
-  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(resp_), kNoThrow);
-  resp_.clear();
-  if (ec) co_return;
-  std::string pending(in_.data() + inBegin_, inEnd_ - inBegin_);
-  inBegin_ = inEnd_ = 0;
-  if (!pending.empty()) {
-    auto [pec, pn] = co_await asio::async_write(up.socket, asio::buffer(pending), kNoThrow);
-    if (pec) co_return;
-  }
-  co_await (copyBytes(socket_, up.socket) && copyBytes(up.socket, socket_));
-  asio::error_code ignored;
-  up.socket.close(ignored);
 }
 
 }  // namespace rollway::proxy

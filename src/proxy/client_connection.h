@@ -38,6 +38,12 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
 
  private:
   enum class Phase { kIdle, kHead, kHold, kConnect, kUpstream, kResponse, kTunnel, kDone };
+  // How relaying a response ended.
+  enum class Relay {
+    kDone,            // the whole response reached the client
+    kClientGone,      // the client stopped reading (or timed out)
+    kUpstreamBroken,  // the upstream broke off, stalled or sent garbage mid-response
+  };
   struct Target {
     int service = -1;   // indices into the table the request was routed with
     int revision = -1;
@@ -56,19 +62,22 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   asio::awaitable<bool> handleRequest();
   asio::awaitable<bool> respondError(int status, std::string_view reason, bool close);
   asio::awaitable<bool> exchange(std::unique_ptr<UpstreamConnection>& up, bool& retryable, int& status);
-  asio::awaitable<bool> forwardResponse(UpstreamConnection& up, bool& reusable);
+  asio::awaitable<Relay> forwardResponse(UpstreamConnection& up, bool& reusable);
   asio::awaitable<void> tunnel(UpstreamConnection& up);
   static asio::awaitable<void> copyBytes(asio::ip::tcp::socket& from, asio::ip::tcp::socket& to);
   asio::awaitable<bool> pumpRequestBody(UpstreamConnection& up);
   asio::awaitable<bool> readResponseHead(UpstreamConnection& up, bool& anyByte);
-  asio::awaitable<std::unique_ptr<UpstreamConnection>> connect(EndpointRuntime& endpoint);
+  // fresh: a new connection even when the pool has one.
+  asio::awaitable<std::unique_ptr<UpstreamConnection>> connect(EndpointRuntime& endpoint, bool fresh);
 
   Target route(const RouteTable& table, const std::vector<std::string>& tried, int64_t failedRevision);
   void buildUpstreamHead();
   void buildResponseHead(bool& chunkOut);
+  bool unknownTransferCoding() const;
   std::string_view header(std::string_view name) const;
   std::string_view cookie(std::string_view name) const;
   void setDeadline(std::chrono::milliseconds d);
+  void useTimeouts(const ServiceRoute* service);
   void finishRequest(int status, const Target& target);
   void appendAccessLog(std::string& out, int status, const Target& target, int64_t micros);
   void compactInput();
@@ -111,6 +120,15 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   bool sentContinue_ = false;
   bool isHead_ = false;
   bool idempotent_ = false;
+  bool responseStarted_ = false;  // a byte of this request's response went to the client
+  bool misframed_ = false;        // the upstream sent bytes after the end of its response
+  bool staleConnection_ = false;  // a reused pooled connection closed before any response byte
+  // The timeouts of the service being served (the proxy's flags when it sets none);
+  // idleTimeout_ applies to the wait for the next request.
+  std::chrono::milliseconds connectTimeout_;
+  std::chrono::milliseconds responseTimeout_;
+  std::chrono::milliseconds bodyTimeout_;
+  std::chrono::milliseconds idleTimeout_;
 };
 
 }  // namespace rollway::proxy

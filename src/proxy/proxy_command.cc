@@ -34,6 +34,7 @@ struct CommandOptions {
   std::string idleTimeout = "60s";
   std::string connectTimeout = "2s";
   std::string responseTimeout = "60s";
+  std::string bodyTimeout = "60s";
   std::string drainTimeout = "30s";
 };
 
@@ -81,6 +82,7 @@ int runProxy(CommandOptions opts) {
                    {"idle-timeout", &opts.idleTimeout, &options.config.idleTimeout},
                    {"connect-timeout", &opts.connectTimeout, &options.config.connectTimeout},
                    {"response-timeout", &opts.responseTimeout, &options.config.responseTimeout},
+                   {"body-timeout", &opts.bodyTimeout, &options.config.bodyTimeout},
                    {"drain-timeout", &opts.drainTimeout, &options.config.drainTimeout}};
   for (auto& d : durations) {
     auto v = duration(d.flag, *d.text);
@@ -207,6 +209,8 @@ void addProxyCommand(CLI::App& app, int& exitCode) {
       ->capture_default_str();
   cmd->add_option("--connect-timeout", opts->connectTimeout, "Connecting to an endpoint")->capture_default_str();
   cmd->add_option("--response-timeout", opts->responseTimeout, "Waiting for an endpoint's response head (504)")
+      ->capture_default_str();
+  cmd->add_option("--body-timeout", opts->bodyTimeout, "No body progress from either side for this long ends the request")
       ->capture_default_str();
   cmd->add_option("--drain-timeout", opts->drainTimeout, "On SIGTERM, in-flight requests get this long")
       ->capture_default_str();

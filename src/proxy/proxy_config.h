@@ -20,8 +20,16 @@ struct ProxyConfig {
   Millis drainTimeout{30'000};           // graceful stop: in-flight requests get this long
   size_t maxConnections = 20'000;        // per worker; beyond, new connections are closed
   size_t maxIdlePerEndpoint = 128;       // pooled idle upstream connections per endpoint per worker
-  double retryBudgetPercent = 20.0;      // retries in flight ≤ 20 % of active requests …
-  int retryMinConcurrency = 3;           // … + 3
+  // Retries in flight ≤ 50 % of active requests + 32 (per worker), every retry counted.
+  // Envoy's default is 20 % + 3; that is too tight once refused and stale keep-alive
+  // retries are counted too (they used to be exempt): a crashed instance fails all its
+  // in-flight requests at the same instant — half of the active ones when two instances
+  // serve — and each needs its retry then, before any other request has finished to make
+  // room. 20 % + 32 still failed ~20 of 64 concurrent requests when one of two instances
+  // was killed (Proxy.NoErrorsUnderLoadWhileEndpointsChange). Retries still cannot more
+  // than double the load (at most one retry in flight per active request, over the floor).
+  double retryBudgetPercent = 50.0;
+  int retryMinConcurrency = 32;
   int maxAttempts = 3;                   // tries per request, the first included
   std::string accessLog;                 // JSON lines to this file ("-" = stderr); empty = off
 };

@@ -296,7 +296,7 @@ void decodeSpec(const YAML::Node& node, const std::string& path, ServiceSpec& s,
   Fields f = r.fields(node, path,
                       {"replicas", "listen", "hosts", "template", "minReadySeconds",
                        "progressDeadlineSeconds", "revisionHistoryLimit", "paused", "strategy",
-                       "analysis", "autoRollback", "disruptionBudget", "notifications"});
+                       "analysis", "autoRollback", "disruptionBudget", "notifications", "timeouts"});
   r.opt(f, "replicas", s.replicas, &R::readInt);
   r.opt(f, "listen", s.listen, &R::readString);
   r.opt(f, "hosts", s.hosts, &R::readStringList);
@@ -312,6 +312,14 @@ void decodeSpec(const YAML::Node& node, const std::string& path, ServiceSpec& s,
   if (const YAML::Node* n = f.get("strategy")) s.strategy = decodeStrategy(*n, f.path("strategy"), r);
   if (const YAML::Node* n = f.get("analysis")) s.analysis = decodeAnalysis(*n, f.path("analysis"), r);
   r.opt(f, "autoRollback", s.autoRollback, &R::readBool);
+  if (const YAML::Node* n = f.get("timeouts")) {
+    Fields t = r.fields(*n, f.path("timeouts"), {"connect", "response", "body", "idle", "hold"});
+    r.opt(t, "connect", s.timeouts.connect, &R::readDuration);
+    r.opt(t, "response", s.timeouts.response, &R::readDuration);
+    r.opt(t, "body", s.timeouts.body, &R::readDuration);
+    r.opt(t, "idle", s.timeouts.idle, &R::readDuration);
+    r.opt(t, "hold", s.timeouts.hold, &R::readDuration);
+  }
   if (const YAML::Node* n = f.get("disruptionBudget")) {
     Fields b = r.fields(*n, f.path("disruptionBudget"), {"minAvailable", "maxUnavailable"});
     DisruptionBudget budget;

@@ -215,6 +215,11 @@ nlohmann::json toJson(const ServiceSpec& s) {
     if (s.disruptionBudget->maxUnavailable) budget["maxUnavailable"] = intOrPercentJson(*s.disruptionBudget->maxUnavailable);
     spec["disruptionBudget"] = std::move(budget);
   }
+  spec["timeouts"] = {{"connect", formatDuration(s.timeouts.connect)},
+                      {"response", formatDuration(s.timeouts.response)},
+                      {"body", formatDuration(s.timeouts.body)},
+                      {"idle", formatDuration(s.timeouts.idle)},
+                      {"hold", formatDuration(s.timeouts.hold)}};
   if (!s.webhooks.empty()) {
     json hooks = json::array();
     for (const auto& w : s.webhooks) hooks.push_back({{"url", w.url}});

@@ -284,6 +284,20 @@ std::vector<FieldError> validate(const ServiceSpec& s, std::string_view file) {
     if (b.minAvailable) c.intOrPercent("spec.disruptionBudget.minAvailable", *b.minAvailable);
     if (b.maxUnavailable) c.intOrPercent("spec.disruptionBudget.maxUnavailable", *b.maxUnavailable);
   }
+  // The proxy takes each timeout in milliseconds up to one hour.
+  constexpr Duration kMaxTimeout = Duration(3'600'000);
+  const std::pair<const char*, Duration> timeouts[] = {{"connect", s.timeouts.connect},
+                                                       {"response", s.timeouts.response},
+                                                       {"body", s.timeouts.body},
+                                                       {"idle", s.timeouts.idle},
+                                                       {"hold", s.timeouts.hold}};
+  for (const auto& [name, value] : timeouts) {
+    if (value.count() <= 0) {
+      c.error(childPath("spec.timeouts", name), fmt::format("must be longer than 0s, got {}", formatDuration(value)));
+    } else if (value > kMaxTimeout) {
+      c.error(childPath("spec.timeouts", name), fmt::format("must be at most 1h, got {}", formatDuration(value)));
+    }
+  }
   for (std::size_t i = 0; i < s.webhooks.size(); ++i) {
     if (!isHttpUrl(s.webhooks[i].url)) {
       c.error(childPath(indexPath("spec.notifications.webhooks", i), "url"), "must be an http:// or https:// URL");

@@ -13,6 +13,11 @@
 //   /sleep?ms=N     answers after N ms
 //   /close          answers, then closes the connection
 //   /ws             WebSocket upgrade (RFC 6455), then echoes frames
+//   /drop           reads the whole request, then closes without answering
+//   /raw/NAME       with --raw-dir DIR: writes the bytes of DIR/NAME as they are (a
+//                   broken response), then closes; a NAME containing "-stall" keeps the
+//                   connection open instead (reading nothing) until the peer closes;
+//                   one containing "-late-close" closes 300 ms later, reading nothing
 // Any request with "Expect: 100-continue" and a body gets the interim 100 first.
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -56,7 +61,23 @@ constexpr size_t kBytesChunk = 26 * 2500;  // a multiple of 26: every chunk star
 struct Options {
   int port = 0;
   std::string record;
+  std::string rawDir;
 };
+
+std::optional<std::string> readWholeFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
 
 // Appends raw bytes to the record file (O_APPEND: one file for every connection).
 class Recorder {
@@ -175,8 +196,8 @@ std::string webSocketAccept(const std::string& key) {
 
 class Connection {
  public:
-  Connection(tcp::socket socket, Recorder& recorder, int port)
-      : socket_(std::move(socket)), recorder_(recorder), port_(port) {}
+  Connection(tcp::socket socket, Recorder& recorder, int port, const std::string& rawDir)
+      : socket_(std::move(socket)), recorder_(recorder), port_(port), rawDir_(rawDir) {}
 
   awaitable<void> run() {
     for (;;) {
@@ -396,12 +417,42 @@ class Connection {
       co_await respond(200, "closing\n", false, {}, isHead);
       co_return false;
     }
+    if (path == "/drop") co_return false;  // the request was read whole: no answer at all
+    if (path.substr(0, 5) == "/raw/" && !rawDir_.empty()) co_return co_await rawResponse(path.substr(5));
     if (path == "/bytes") {
       auto n = parseUnsigned(head.query("n"));
       if (!n) co_return co_await respond(400, "bad n\n", keepAlive);
       co_return co_await streamBytes(*n, keepAlive, isHead);
     }
     co_return co_await respond(200, "ok", keepAlive, {}, isHead);
+  }
+
+  // A corpus vector: its bytes as they are, then close (or hold the connection open).
+  awaitable<bool> rawResponse(std::string_view name) {
+    if (name.empty() || name.find('/') != std::string_view::npos || name.front() == '.') {
+      co_return co_await respond(404, "no such vector\n", false);
+    }
+    auto bytes = readWholeFile(rawDir_ + "/" + std::string(name));
+    if (!bytes) co_return co_await respond(404, "no such vector\n", false);
+    if (!co_await write(*bytes)) co_return false;
+    if (name.find("-late-close") != std::string_view::npos) {
+      // A keep-alive-looking answer, then a close 300 ms later without reading anything
+      // more: whatever the proxy sends meanwhile on this (pooled) connection is lost.
+      asio::steady_timer timer(socket_.get_executor(), std::chrono::milliseconds(300));
+      co_await timer.async_wait(kNoThrow);
+      asio::error_code ec;
+      socket_.set_option(asio::socket_base::linger(true, 0), ec);  // unread bytes: a reset
+      co_return false;
+    }
+    if (name.find("-stall") != std::string_view::npos) {
+      // Stall: keep the connection, read (and discard) until the peer gives up.
+      char sink[4096];
+      for (;;) {
+        auto [ec, n] = co_await socket_.async_read_some(asio::buffer(sink), kNoThrow);
+        if (ec || n == 0) break;
+      }
+    }
+    co_return false;
   }
 
   awaitable<bool> streamBytes(uint64_t total, bool keepAlive, bool isHead) {
@@ -499,15 +550,16 @@ class Connection {
   tcp::socket socket_;
   Recorder& recorder_;
   int port_;
+  const std::string& rawDir_;
   std::string in_;
 };
 
-awaitable<void> serve(tcp::socket socket, Recorder& recorder, int port) {
-  Connection connection(std::move(socket), recorder, port);
+awaitable<void> serve(tcp::socket socket, Recorder& recorder, int port, const std::string& rawDir) {
+  Connection connection(std::move(socket), recorder, port, rawDir);
   co_await connection.run();
 }
 
-awaitable<void> acceptLoop(tcp::acceptor& acceptor, Recorder& recorder, int port) {
+awaitable<void> acceptLoop(tcp::acceptor& acceptor, Recorder& recorder, int port, const std::string& rawDir) {
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
     if (ec == asio::error::operation_aborted) co_return;
@@ -517,15 +569,16 @@ awaitable<void> acceptLoop(tcp::acceptor& acceptor, Recorder& recorder, int port
       continue;
     }
     socket.set_option(tcp::no_delay(true));
-    asio::co_spawn(acceptor.get_executor(), serve(std::move(socket), recorder, port), asio::detached);
+    asio::co_spawn(acceptor.get_executor(), serve(std::move(socket), recorder, port, rawDir), asio::detached);
   }
 }
 
 const char* kUsage =
-    "usage: test-upstream [--port N] [--record FILE]\n"
+    "usage: test-upstream [--port N] [--record FILE] [--raw-dir DIR]\n"
     "  --port N       listen on 127.0.0.1:N (0: pick one; prints \"listening on 127.0.0.1:N\")\n"
     "  --record FILE  append every byte received, raw, to FILE\n"
-    "endpoints: / /echo /headers /bytes?n=N /count /continue /status?code=N /sleep?ms=N /close /ws\n";
+    "  --raw-dir DIR  /raw/NAME answers with the raw bytes of DIR/NAME (broken responses)\n"
+    "endpoints: / /echo /headers /bytes?n=N /count /continue /status?code=N /sleep?ms=N /close /drop /raw/NAME /ws\n";
 
 std::optional<Options> parseFlags(int argc, char** argv) {
   Options options;
@@ -536,7 +589,7 @@ std::optional<Options> parseFlags(int argc, char** argv) {
     if (eq != std::string::npos) {
       value = flag.substr(eq + 1);
       flag.resize(eq);
-    } else if (flag == "--port" || flag == "--record") {
+    } else if (flag == "--port" || flag == "--record" || flag == "--raw-dir") {
       if (i + 1 >= argc) return std::nullopt;
       value = argv[++i];
     }
@@ -546,6 +599,8 @@ std::optional<Options> parseFlags(int argc, char** argv) {
       options.port = static_cast<int>(*port);
     } else if (flag == "--record" && !value.empty()) {
       options.record = value;
+    } else if (flag == "--raw-dir" && !value.empty()) {
+      options.rawDir = value;
     } else {
       return std::nullopt;
     }
@@ -593,7 +648,7 @@ int main(int argc, char** argv) {
     acceptor.close();
     io.stop();
   });
-  asio::co_spawn(io, acceptLoop(acceptor, recorder, port), asio::detached);
+  asio::co_spawn(io, acceptLoop(acceptor, recorder, port, options->rawDir), asio::detached);
   io.run();
   return 0;
 }

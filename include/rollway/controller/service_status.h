@@ -87,6 +87,12 @@ struct ServiceView {
   std::vector<proxy::RouteMatch> routes;  // force the canary
   // BlueGreen preview: a second listener serving only the canary revision.
   std::string previewListen;
+  // spec.timeouts, in ms (0 = the proxy's own default).
+  int connectTimeoutMs = 0;
+  int responseTimeoutMs = 0;
+  int bodyTimeoutMs = 0;
+  int idleTimeoutMs = 0;
+  int holdTimeoutMs = 10'000;
 };
 
 // One listener per listen address (services sharing one are told apart by Host), one

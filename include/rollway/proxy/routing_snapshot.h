@@ -54,6 +54,11 @@ struct ServiceRoute {
   std::vector<RouteMatch> routes;
   std::vector<RevisionRoute> revisions;
   int holdTimeoutMs = 10'000;  // how long a request waits for a ready endpoint
+  // The proxy's timeouts for this service, in ms; 0 = the proxy's own default (its flags).
+  int connectTimeoutMs = 0;   // connecting to an endpoint
+  int responseTimeoutMs = 0;  // the response head after the request was sent (504)
+  int bodyTimeoutMs = 0;      // no body progress in either direction
+  int idleTimeoutMs = 0;      // a keep-alive client connection idle after this service's response
   bool operator==(const ServiceRoute&) const = default;
 };
 

@@ -11,7 +11,9 @@ inline constexpr int kSnapshotFormat = 1;
 
 // {"format": 1, "version": N, "listeners": [{"address": "127.0.0.1:8080", "services": [
 //   {"name": "web", "hosts": [], "split": "endpoints"|"weights", "stickyHeader": "",
-//    "stickyCookie": "", "holdTimeoutMs": 10000,
+//    "stickyCookie": "", "holdTimeoutMs": 10000, "connectTimeoutMs": 2000,
+//    "responseTimeoutMs": 60000, "bodyTimeoutMs": 60000, "idleTimeoutMs": 60000,
+//    (timeouts 0..3600000; the four last optional, absent or 0 = the proxy's flags)
 //    "routes": [{"header": "X-Canary", "value": "always"}],
 //    "revisions": [{"revision": 3, "weight": 10, "canary": true,
 //                   "endpoints": [{"instance": "web-3-x7k2q", "address": "127.0.0.1:9001",

@@ -171,6 +171,16 @@ struct DisruptionBudget {
   bool operator==(const DisruptionBudget&) const = default;
 };
 
+// spec.timeouts: the proxy's timeouts for this service (not part of a revision).
+struct Timeouts {
+  Duration connect = Duration(2'000);    // connecting to an instance
+  Duration response = Duration(60'000);  // the response head after the request was sent; 504
+  Duration body = Duration(60'000);      // no body progress in either direction
+  Duration idle = Duration(60'000);      // a client keep-alive connection idle after a response
+  Duration hold = Duration(10'000);      // a request waiting for a ready instance; 503
+  bool operator==(const Timeouts&) const = default;
+};
+
 struct Webhook {
   std::string url;
   bool operator==(const Webhook&) const = default;
@@ -197,6 +207,7 @@ struct ServiceSpec {
   bool autoRollback = false;
   std::optional<DisruptionBudget> disruptionBudget;
   std::vector<Webhook> webhooks;  // notifications.webhooks
+  Timeouts timeouts;
   bool operator==(const ServiceSpec&) const = default;
 };
 

@@ -147,7 +147,7 @@ ServiceRoute readService(Reader& r, const json& j, const std::string& path) {
   ServiceRoute s;
   if (!r.isObject(j, path)) return s;
   r.checkKeys(j, path, {"name", "hosts", "split", "stickyHeader", "stickyCookie", "routes", "revisions",
-                        "holdTimeoutMs"});
+                        "holdTimeoutMs", "connectTimeoutMs", "responseTimeoutMs", "bodyTimeoutMs", "idleTimeoutMs"});
   s.name = r.str(j, path, "name", true);
   if (const json* hosts = r.array(j, path, "hosts")) {
     for (size_t i = 0; i < hosts->size(); ++i) {
@@ -175,6 +175,10 @@ ServiceRoute readService(Reader& r, const json& j, const std::string& path) {
   if (!s.stickyHeader.empty() && !isToken(s.stickyHeader)) r.error(path + ".stickyHeader", "is not a header name");
   if (!s.stickyCookie.empty() && !isToken(s.stickyCookie)) r.error(path + ".stickyCookie", "is not a cookie name");
   s.holdTimeoutMs = static_cast<int>(r.integer(j, path, "holdTimeoutMs", 10'000, 0, 3'600'000));
+  s.connectTimeoutMs = static_cast<int>(r.integer(j, path, "connectTimeoutMs", 0, 0, 3'600'000));
+  s.responseTimeoutMs = static_cast<int>(r.integer(j, path, "responseTimeoutMs", 0, 0, 3'600'000));
+  s.bodyTimeoutMs = static_cast<int>(r.integer(j, path, "bodyTimeoutMs", 0, 0, 3'600'000));
+  s.idleTimeoutMs = static_cast<int>(r.integer(j, path, "idleTimeoutMs", 0, 0, 3'600'000));
   if (const json* routes = r.array(j, path, "routes")) {
     for (size_t i = 0; i < routes->size(); ++i) {
       std::string rp = path + ".routes[" + std::to_string(i) + "]";
@@ -234,14 +238,20 @@ json toJson(const RoutingSnapshot& snapshot) {
         if (!m.cookie.empty()) rj["cookie"] = m.cookie;
         routes.push_back(rj);
       }
-      services.push_back({{"name", s.name},
-                          {"hosts", s.hosts},
-                          {"split", splitModeName(s.split)},
-                          {"stickyHeader", s.stickyHeader},
-                          {"stickyCookie", s.stickyCookie},
-                          {"holdTimeoutMs", s.holdTimeoutMs},
-                          {"routes", routes},
-                          {"revisions", revisions}});
+      json service = {{"name", s.name},
+                      {"hosts", s.hosts},
+                      {"split", splitModeName(s.split)},
+                      {"stickyHeader", s.stickyHeader},
+                      {"stickyCookie", s.stickyCookie},
+                      {"holdTimeoutMs", s.holdTimeoutMs},
+                      {"routes", routes},
+                      {"revisions", revisions}};
+      // Written when set (0 = the proxy's default), so that older snapshots read the same.
+      if (s.connectTimeoutMs != 0) service["connectTimeoutMs"] = s.connectTimeoutMs;
+      if (s.responseTimeoutMs != 0) service["responseTimeoutMs"] = s.responseTimeoutMs;
+      if (s.bodyTimeoutMs != 0) service["bodyTimeoutMs"] = s.bodyTimeoutMs;
+      if (s.idleTimeoutMs != 0) service["idleTimeoutMs"] = s.idleTimeoutMs;
+      services.push_back(std::move(service));
     }
     listeners.push_back({{"address", l.address}, {"services", services}});
   }

@@ -120,3 +120,28 @@ TEST(ServiceStatus, ProgressMessage) {
 
 }  // namespace status_test
 }  // namespace rollway::controller
+
+namespace rollway::controller {
+namespace status_test {
+
+TEST(BuildRoutingSnapshot, CarriesTheServiceTimeouts) {
+  auto v = web();
+  v.connectTimeoutMs = 250;
+  v.responseTimeoutMs = 1'500;
+  v.bodyTimeoutMs = 2'000;
+  v.idleTimeoutMs = 5'000;
+  v.holdTimeoutMs = 3'000;
+  auto snapshot = buildRoutingSnapshot({v});
+  const auto& route = snapshot.listeners.at(0).services.at(0);
+  EXPECT_EQ(route.connectTimeoutMs, 250);
+  EXPECT_EQ(route.responseTimeoutMs, 1'500);
+  EXPECT_EQ(route.bodyTimeoutMs, 2'000);
+  EXPECT_EQ(route.idleTimeoutMs, 5'000);
+  EXPECT_EQ(route.holdTimeoutMs, 3'000);
+  auto back = proxy::snapshotFromJson(proxy::toJson(snapshot));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->listeners.at(0).services.at(0), route);
+}
+
+}  // namespace status_test
+}  // namespace rollway::controller

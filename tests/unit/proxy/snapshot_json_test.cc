@@ -132,3 +132,38 @@ TEST(SnapshotJson, HostSyntaxIsChecked) {
 
 }  // namespace
 }  // namespace rollway::proxy
+
+namespace rollway::proxy {
+namespace {
+
+TEST(SnapshotJson, ServiceTimeoutsRoundTripAndAreBounded) {
+  auto s = sample();
+  ServiceRoute& web = s.listeners[0].services[0];
+  web.connectTimeoutMs = 250;
+  web.responseTimeoutMs = 1500;
+  web.bodyTimeoutMs = 2000;
+  web.idleTimeoutMs = 5000;
+  auto j = toJson(s);
+  EXPECT_EQ(j["listeners"][0]["services"][0]["bodyTimeoutMs"], 2000);
+  EXPECT_FALSE(j["listeners"][0]["services"][1].contains("bodyTimeoutMs"));  // 0: the proxy's default
+  auto back = snapshotFromJson(j);
+  ASSERT_TRUE(back) << back.error().str();
+  EXPECT_EQ(*back, s);
+  EXPECT_EQ(back->listeners[0].services[1].connectTimeoutMs, 0);
+
+  for (const char* key : {"connectTimeoutMs", "responseTimeoutMs", "bodyTimeoutMs", "idleTimeoutMs"}) {
+    auto bad = j;
+    bad["listeners"][0]["services"][0][key] = -1;
+    auto r = snapshotFromJson(bad);
+    ASSERT_FALSE(r) << key;
+    EXPECT_NE(r.error().str().find(std::string("listeners[0].services[0].") + key), std::string::npos)
+        << r.error().str();
+    bad["listeners"][0]["services"][0][key] = 3'600'001;
+    EXPECT_FALSE(snapshotFromJson(bad)) << key;
+    bad["listeners"][0]["services"][0][key] = "1s";
+    EXPECT_FALSE(snapshotFromJson(bad)) << key;
+  }
+}
+
+}  // namespace
+}  // namespace rollway::proxy

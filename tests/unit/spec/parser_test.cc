@@ -1,4 +1,5 @@
 #include "rollway/spec/parser.h"
+#include "rollway/spec/serialize.h"
 
 #include <random>
 
@@ -335,6 +336,60 @@ TEST(Parser, GarbageNeverCrashes) {
       EXPECT_FALSE(parsed.error().fields.empty());
     }
   }
+}
+
+}  // namespace
+}  // namespace rollway::spec
+
+namespace rollway::spec {
+namespace {
+
+TEST(Parser, TimeoutsDefaultToTheProxyValues) {
+  ServiceSpec s = testing::parseOne(testing::minimalSpec());
+  EXPECT_EQ(s.timeouts.connect, Duration(2'000));
+  EXPECT_EQ(s.timeouts.response, Duration(60'000));
+  EXPECT_EQ(s.timeouts.body, Duration(60'000));
+  EXPECT_EQ(s.timeouts.idle, Duration(60'000));
+  EXPECT_EQ(s.timeouts.hold, Duration(10'000));
+}
+
+TEST(Parser, TimeoutsAreReadPerService) {
+  ServiceSpec s = testing::parseOne(
+      testing::minimalSpec("  timeouts: {connect: 250ms, response: 5s, body: 1s, idle: 2m, hold: 30s}\n"));
+  EXPECT_EQ(s.timeouts.connect, Duration(250));
+  EXPECT_EQ(s.timeouts.response, Duration(5'000));
+  EXPECT_EQ(s.timeouts.body, Duration(1'000));
+  EXPECT_EQ(s.timeouts.idle, Duration(120'000));
+  EXPECT_EQ(s.timeouts.hold, Duration(30'000));
+  // Partial: the others keep their defaults.
+  ServiceSpec partial = testing::parseOne(testing::minimalSpec("  timeouts: {body: 3s}\n"));
+  EXPECT_EQ(partial.timeouts.body, Duration(3'000));
+  EXPECT_EQ(partial.timeouts.connect, Duration(2'000));
+}
+
+TEST(Parser, TimeoutsAreValidated) {
+  auto parsed = parseServices(testing::minimalSpec("  timeouts: {connect: 0s, response: 2h, hold: 0ms}\n"), "t.yaml");
+  ASSERT_FALSE(parsed);
+  EXPECT_TRUE(hasField(parsed.error(), "spec.timeouts.connect")) << parsed.error().str();
+  EXPECT_TRUE(hasField(parsed.error(), "spec.timeouts.response")) << parsed.error().str();
+  EXPECT_TRUE(hasField(parsed.error(), "spec.timeouts.hold")) << parsed.error().str();
+  EXPECT_FALSE(hasField(parsed.error(), "spec.timeouts.body"));
+  EXPECT_NE(parsed.error().str().find("at most 1h"), std::string::npos) << parsed.error().str();
+  EXPECT_NE(errorOf(testing::minimalSpec("  timeouts: {bodyy: 1s}\n")).find("spec.timeouts.bodyy"), std::string::npos)
+      << errorOf(testing::minimalSpec("  timeouts: {bodyy: 1s}\n"));
+  EXPECT_NE(errorOf(testing::minimalSpec("  timeouts: {body: fast}\n")), "");
+  EXPECT_NE(errorOf(testing::minimalSpec("  timeouts: {idle: -1s}\n")), "");
+  EXPECT_EQ(errorOf(testing::minimalSpec("  timeouts: {idle: 1h}\n")), "");
+}
+
+TEST(Parser, TimeoutsSurviveTheCanonicalForm) {
+  ServiceSpec s = testing::parseOne(testing::minimalSpec("  timeouts: {connect: 250ms, body: 1500ms}\n"));
+  auto j = toJson(s);
+  EXPECT_EQ(j["spec"]["timeouts"]["connect"], "250ms");
+  EXPECT_EQ(j["spec"]["timeouts"]["hold"], "10s");
+  ServiceSpec back = testing::parseOne(j.dump());
+  EXPECT_EQ(back.timeouts, s.timeouts);
+  EXPECT_EQ(templateHash(back.tmpl), templateHash(testing::parseOne(testing::minimalSpec()).tmpl));
 }
 
 }  // namespace
