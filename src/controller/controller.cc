@@ -40,6 +40,7 @@ Controller::Controller(asio::io_context& io, store::Store& store, const Clock& c
       options_(std::move(options)),
       logger_(std::move(logger)),
       logs_(options_.dataDir + "/logs"),
+      baseEnv_(supervisor::baseEnvironmentFromProcess()),
       ports_(options_.portFirst, options_.portLast),
       timer_(io) {
   std::error_code ec;
@@ -47,7 +48,7 @@ Controller::Controller(asio::io_context& io, store::Store& store, const Clock& c
   std::filesystem::create_directories(options_.dataDir + "/proxy", ec);
   supervisor::SupervisorOptions so;
   so.logDir = options_.dataDir + "/logs";
-  so.baseEnv = supervisor::baseEnvironmentFromProcess();
+  so.baseEnv = baseEnv_;
   supervisor_ = std::make_unique<supervisor::Supervisor>(io_, so, logger_);
   supervisor_->setExitCallback([this](const std::string& name, const supervisor::ExitInfo& exit) { onExit(name, exit); });
   prober_ = std::make_unique<probe::Prober>(io_, clock_, [this](const std::string& name, const probe::ProbeEvent& e) {
@@ -104,15 +105,7 @@ void Controller::adopt(const store::InstanceRecord& r) {
       }
     }
   }
-  supervisor::LaunchSpec launch;
-  launch.instance = r.name;
-  launch.service = r.service;
-  launch.revision = r.revision;
-  launch.version = inst->tmpl.version;
-  launch.port = r.port;
-  launch.command = inst->tmpl.command;
-  launch.env = inst->tmpl.env;
-  launch.workingDir = inst->tmpl.workingDir;
+  supervisor::LaunchSpec launch = launchSpec(*inst);
   auto adopted = supervisor_->adopt(launch, static_cast<pid_t>(r.pid), r.startTimeTicks);
   if (!adopted) {
     // Started (or restarted) but not recorded with its pid before the daemon died.
@@ -149,7 +142,7 @@ void Controller::adopt(const store::InstanceRecord& r) {
   }
   int minReady = sit != services_.end() ? sit->second->spec.minReadySeconds : 0;
   prober_->setMinReadySeconds(r.name, minReady);
-  if (auto ok = prober_->add(r.name, "127.0.0.1", r.port, inst->tmpl, clock_.now()); !ok) {
+  if (auto ok = prober_->add(r.name, "127.0.0.1", r.port, inst->tmpl, clock_.now(), execContext(*inst)); !ok) {
     logger_->warn("instance {}: cannot probe: {}", r.name, ok.error().message);
   }
   prober_->setMinReadySeconds(r.name, minReady);
@@ -241,7 +234,13 @@ void Controller::reconcileAll() {
   for (const auto& name : orphans) {
     if (auto it = instances_.find(name); it != instances_.end()) beginTermination(*it->second, "its service was deleted");
   }
+  std::string errorBefore = pushError_;
   pushSnapshot();
+  if (pushError_ != errorBefore) {
+    for (auto& [name, s] : services_) {
+      if (s->exists) updateStatus(*s);
+    }
+  }
   // Forget deleted services once their last instance is gone.
   for (auto it = services_.begin(); it != services_.end();) {
     bool hasInstances = std::any_of(instances_.begin(), instances_.end(),
@@ -386,16 +385,7 @@ void Controller::startNew(Service& s, const std::string& hash) {
 }
 
 Result<void> Controller::spawn(Instance& inst) {
-  supervisor::LaunchSpec launch;
-  launch.instance = inst.name;
-  launch.service = inst.service;
-  launch.revision = inst.revision;
-  launch.version = inst.tmpl.version;
-  launch.port = inst.port;
-  launch.command = inst.tmpl.command;
-  launch.env = inst.tmpl.env;
-  launch.workingDir = inst.tmpl.workingDir;
-  auto started = supervisor_->start(launch);
+  auto started = supervisor_->start(launchSpec(inst));
   inst.ready = inst.available = inst.assumedReady = false;
   inst.killingForRestart = false;
   if (!started) {
@@ -418,12 +408,29 @@ Result<void> Controller::spawn(Instance& inst) {
   inst.backoff.started();
   auto sit = services_.find(inst.service);
   prober_->setMinReadySeconds(inst.name, sit != services_.end() ? sit->second->spec.minReadySeconds : 0);
-  if (auto ok = prober_->add(inst.name, "127.0.0.1", inst.port, inst.tmpl, clock_.now()); !ok) {
+  if (auto ok = prober_->add(inst.name, "127.0.0.1", inst.port, inst.tmpl, clock_.now(), execContext(inst)); !ok) {
     logger_->warn("instance {}: cannot probe: {}", inst.name, ok.error().message);
   }
   prober_->setMinReadySeconds(inst.name, sit != services_.end() ? sit->second->spec.minReadySeconds : 0);
   record(inst);
   return {};
+}
+
+supervisor::LaunchSpec Controller::launchSpec(const Instance& inst) const {
+  supervisor::LaunchSpec launch;
+  launch.instance = inst.name;
+  launch.service = inst.service;
+  launch.revision = inst.revision;
+  launch.version = inst.tmpl.version;
+  launch.port = inst.port;
+  launch.command = inst.tmpl.command;
+  launch.env = inst.tmpl.env;
+  launch.workingDir = inst.tmpl.workingDir;
+  return launch;
+}
+
+probe::ExecContext Controller::execContext(const Instance& inst) const {
+  return probe::ExecContext{launchSpec(inst), baseEnv_};
 }
 
 void Controller::record(const Instance& inst) {
@@ -479,15 +486,14 @@ void Controller::onProbeEvent(const std::string& name, const probe::ProbeEvent& 
 }
 
 void Controller::killForRestart(Instance& inst, const std::string& reason) {
+  // As the kubelet does for a failed liveness (or startup) probe: the same termination
+  // sequence as any stop (out of rotation, in-flight drain bounded by the grace period,
+  // preStop, SIGTERM, SIGKILL at the end of the grace period); then the restart in place,
+  // with back-off, when the process has exited (onExit).
   inst.ready = inst.available = false;
   inst.killingForRestart = true;
   inst.message = "Restarting: " + reason;
-  prober_->remove(inst.name);
-  pushSnapshot();  // out of rotation before anything is signalled
-  auto grace = milliseconds(seconds(inst.tmpl.terminationGracePeriodSeconds));
-  if (auto ok = supervisor_->terminate(inst.name, grace); !ok) {
-    logger_->warn("cannot stop {} for a restart: {}", inst.name, ok.error().message);
-  }
+  startTerminationSequence(inst, "restarting it: " + reason);
 }
 
 void Controller::onExit(const std::string& name, const supervisor::ExitInfo& exit) {
@@ -507,6 +513,9 @@ void Controller::onExit(const std::string& name, const supervisor::ExitInfo& exi
     return;
   }
   prober_->remove(name);
+  inst.step = Instance::Step::kNone;  // a restart's termination sequence ends here
+  inst.preStopRunner.reset();
+  if (inst.timer) inst.timer->cancel();
   bool wasRestart = inst.killingForRestart;
   inst.ready = inst.available = inst.assumedReady = inst.killingForRestart = false;
   inst.lastExit = exit.str();
@@ -524,6 +533,16 @@ void Controller::onExit(const std::string& name, const supervisor::ExitInfo& exi
 
 void Controller::beginTermination(Instance& inst, const std::string& reason) {
   if (inst.phase == Instance::Phase::kTerminating) return;
+  if (inst.step != Instance::Step::kNone) {
+    // A restart's termination sequence is under way: it goes on, and ends the instance.
+    inst.phase = Instance::Phase::kTerminating;
+    inst.killingForRestart = false;
+    inst.stopReason = reason;
+    event(inst.service, "instance/" + inst.name, kNormal, "Stopping",
+          fmt::format("Stopping {}: {} (its termination sequence is already under way)", inst.name, reason));
+    record(inst);
+    return;
+  }
   bool running = inst.phase == Instance::Phase::kRunning && supervisor_->watching(inst.name);
   prober_->remove(inst.name);
   inst.phase = Instance::Phase::kTerminating;
@@ -536,8 +555,17 @@ void Controller::beginTermination(Instance& inst, const std::string& reason) {
     finishTermination(inst.name, std::nullopt);
     return;
   }
+  startTerminationSequence(inst, reason);
+}
+
+void Controller::startTerminationSequence(Instance& inst, const std::string& reason) {
+  prober_->remove(inst.name);
+  inst.drainStart = clock_.now();
+  inst.graceEnd = inst.drainStart + seconds(inst.tmpl.terminationGracePeriodSeconds);
   inst.step = Instance::Step::kDrain;
   inst.drainPushed = false;
+  inst.warnedNotPushed = false;
+  inst.warnedInFlightUnknown = false;
   event(inst.service, "instance/" + inst.name, kNormal, "Draining",
         fmt::format("Draining {}: {}; out of rotation, waiting for in-flight requests", inst.name, reason));
   record(inst);
@@ -555,33 +583,54 @@ void Controller::terminationStep(const std::string& name) {
   if (inst.step != Instance::Step::kDrain) return;
   auto now = clock_.now();
   bool pastGrace = now >= inst.graceEnd;
-  auto again = [&] {
-    inst.timer->expires_after(options_.drainPollPeriod);
+  auto again = [&](milliseconds delay) {
+    inst.timer->expires_after(delay);
     inst.timer->async_wait([this, name, alive = std::weak_ptr<int>(alive_)](const asio::error_code& ec) {
       if (!ec && !alive.expired()) terminationStep(name);
     });
   };
   // 1. Out of rotation: the proxy has installed a snapshot with this endpoint draining.
+  // Never signalled before that, however long it takes: a proxy that did not take the
+  // snapshot still sends it requests (status.routingError says why).
   if (!inst.drainPushed) {
     pushSnapshot();
-    if (!inst.drainPushed && !pastGrace && now - inst.drainStart < seconds(5)) {
-      again();
+    if (!inst.drainPushed) {
+      if (!inst.warnedNotPushed) {
+        inst.warnedNotPushed = true;
+        event(inst.service, "instance/" + name, kWarning, "DrainBlocked",
+              fmt::format("{}: waiting for the proxy to take it out of rotation ({}); it is not signalled before",
+                          name, pushError_.empty() ? "snapshot not sent yet" : pushError_));
+      }
+      again(pushError_.empty() ? options_.drainPollPeriod : milliseconds(1000));
       return;
     }
   }
-  // 2. Its in-flight requests finish (bounded by the grace period).
+  // 2. Its in-flight requests finish (bounded by the grace period). A proxy that does not
+  // answer the query tells nothing: wait on, as long as the grace period allows.
+  auto counts = proxy_->inFlight();
   uint64_t inFlight = 0;
-  if (auto counts = proxy_->inFlight(); counts) {
+  if (counts) {
     if (auto c = counts->find(inst.address()); c != counts->end()) inFlight = c->second;
+  } else if (!pastGrace) {
+    if (!inst.warnedInFlightUnknown) {
+      inst.warnedInFlightUnknown = true;
+      event(inst.service, "instance/" + name, kWarning, "InFlightUnknown",
+            fmt::format("{}: the proxy did not answer the in-flight query ({}); waiting up to the grace period",
+                        name, counts.error().message));
+    }
+    again(milliseconds(1000));
+    return;
   }
   if (inFlight > 0 && !pastGrace) {
-    again();
+    again(options_.drainPollPeriod);
     return;
   }
   auto waited = std::chrono::duration_cast<milliseconds>(now - inst.drainStart).count();
-  event(inst.service, "instance/" + name, inFlight > 0 ? kWarning : kNormal, "Drained",
-        inFlight > 0 ? fmt::format("{}: grace period over with {} request(s) in flight", name, inFlight)
-                     : fmt::format("{}: no requests in flight after {} ms", name, waited));
+  std::string drained = !counts ? fmt::format("{}: grace period over, requests in flight unknown (the proxy did not "
+                                              "answer: {})", name, counts.error().message)
+                        : inFlight > 0 ? fmt::format("{}: grace period over with {} request(s) in flight", name, inFlight)
+                                       : fmt::format("{}: no requests in flight after {} ms", name, waited);
+  event(inst.service, "instance/" + name, !counts || inFlight > 0 ? kWarning : kNormal, "Drained", drained);
   runPreStop(inst);
 }
 
@@ -639,7 +688,7 @@ void Controller::runPreStop(Instance& inst) {
       p.kind = spec::ProbeKind::kHttpGet;
       p.httpGet = preStop->httpGet;
       p.timeoutSeconds = std::max(1, static_cast<int>(std::chrono::duration_cast<seconds>(remaining).count()));
-      inst.preStopRunner = probe::makeProbeRunner(io_, p, probe::ProbeEndpoint{"127.0.0.1", inst.port});
+      inst.preStopRunner = probe::makeProbeRunner(io_, p, probe::ProbeEndpoint{"127.0.0.1", inst.port, std::nullopt});
       event(inst.service, object, kNormal, "PreStop",
             fmt::format("{}: preStop GET {} on port {}", name, p.httpGet.path, p.httpGet.port ? p.httpGet.port : inst.port));
       inst.preStopRunner->run([this, next, name, alive](probe::ProbeResult r) {
@@ -676,8 +725,8 @@ void Controller::sendSigterm(Instance& inst) {
       it->second->killedAfterGrace = true;
     }
   });
-  if (!ok && ok.error().code != ErrorCode::kConflict) {
-    // Not watched any more: it is gone already.
+  if (!ok && ok.error().code != ErrorCode::kConflict && inst.phase == Instance::Phase::kTerminating) {
+    // Not watched any more: it is gone already. (A restart learns it from onExit.)
     finishTermination(name, std::nullopt);
   }
 }
@@ -718,17 +767,40 @@ void Controller::pushSnapshot() {
   auto snapshot = buildRoutingSnapshot(views);
   bool same = lastPushed_ && lastPushed_->listeners == snapshot.listeners;
   if (!same) {
-    if (!proxy_->running()) return;
+    // After a failure, one attempt a second: each one may block up to the link's timeout.
+    if (!pushError_.empty() && clock_.now() - lastPushAttempt_ < seconds(1)) return;
+    lastPushAttempt_ = clock_.now();
+    if (!proxy_->running()) {
+      setPushError("no proxy is running to take the routing snapshot");
+      return;
+    }
     auto pushed = proxy_->push(snapshot);
     if (!pushed) {
-      logger_->error("cannot send the routing snapshot to the proxy: {}", pushed.error().message);
+      setPushError(pushed.error().message);
       return;
     }
     logger_->debug("routing snapshot {} sent", *pushed);
     lastPushed_ = snapshot;
   }
+  setPushError("");
   for (auto& [iname, inst] : instances_) {
-    if (inst->phase == Instance::Phase::kTerminating) inst->drainPushed = true;
+    if (inst->step == Instance::Step::kDrain) inst->drainPushed = true;
+  }
+}
+
+void Controller::setPushError(const std::string& error) {
+  if (error == pushError_) return;
+  bool recovered = error.empty();
+  pushError_ = error;
+  if (recovered) {
+    event("", "proxy", kNormal, "RoutingSnapshotApplied", "The proxy took the routing snapshot");
+  } else {
+    event("", "proxy", kWarning, "RoutingSnapshotFailed", error);
+  }
+  // Seen in every service's status (the snapshot is one for all services).
+  if (reconciling_) return;  // reconcileAll updates the statuses after the push
+  for (auto& [name, s] : services_) {
+    if (s->exists) updateStatus(*s);
   }
 }
 
@@ -798,8 +870,11 @@ void Controller::updateStatus(Service& s) {
   // old one waits out scaleDownDelaySeconds.
   bool promoted = s.spec.strategy.type == spec::StrategyType::kBlueGreen && st.canaryWeight == 100 &&
                   st.promotedAtMs > 0;
+  st.routingError = pushError_;
+  // Not complete while the proxy routes by an older snapshot than this state.
   bool complete = st.updatedReplicas == st.replicas && st.updatedAvailableReplicas == st.replicas &&
-                  (st.totalReplicas == st.replicas || promoted) && !st.aborted;
+                  (st.totalReplicas == st.replicas || promoted) && !st.aborted &&
+                  (pushError_.empty() || st.phase == "Complete");
   if (complete) {
     if (st.phase != "Complete") {
       st.phase = "Complete";
