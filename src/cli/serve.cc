@@ -49,6 +49,7 @@ struct ServeOptions {
   std::string portRange = "20000-29999";
   std::string restartBackoff = "10s";
   int proxyWorkers = 0;
+  std::string caFile;
 };
 
 Result<std::pair<int, int>> parsePortRange(const std::string& text) {
@@ -164,6 +165,7 @@ int runServe(ServeOptions opts) {
   co.portFirst = ports->first;
   co.portLast = ports->second;
   co.backoff.initial = *backoff;
+  co.caFile = opts.caFile;
   if (opts.proxyWorkers > 0) co.proxyArgs = {"--workers", std::to_string(opts.proxyWorkers)};
   controller::Controller ctl(io, **store, clock, random, co, *logger);
   api::ApiRuntime runtime;
@@ -271,6 +273,10 @@ void addServe(CLI::App& app, int& exitCode) {
       ->capture_default_str();
   cmd->add_option("--proxy-workers", opts->proxyWorkers,
                   "Worker threads of the proxy this daemon starts (default: one per core)");
+  cmd->add_option("--ca-file", opts->caFile,
+                  "PEM CA certificates to verify https:// analysis providers and webhooks with (default: the "
+                  "system's store)")
+      ->check(CLI::ExistingFile);
   cmd->footer("The daemon starts `rollway proxy --data-dir DIR/proxy` when none is running. Instances and the proxy "
               "run in their own sessions: stopping the daemon (SIGTERM, rollway down) leaves them serving, and the "
               "next daemon adopts them. `rollway down --all` stops everything.");

@@ -61,8 +61,8 @@ Controller::Controller(asio::io_context& io, store::Store& store, const Clock& c
   po.workingDir = options_.dataDir;
   po.manage = options_.manageProxy;
   proxy_ = std::make_unique<ProxyLink>(*supervisor_, po, logger_);
-  prometheus_ = analysis::makePrometheusProvider();
-  webhook_ = analysis::makeWebhookProvider();
+  prometheus_ = analysis::makePrometheusProvider(analysis::kProviderTimeout, analysis::HttpOptions{options_.caFile});
+  webhook_ = analysis::makeWebhookProvider(analysis::kProviderTimeout, analysis::HttpOptions{options_.caFile});
 }
 
 Controller::~Controller() {

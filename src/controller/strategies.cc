@@ -374,8 +374,10 @@ void Controller::notifyWebhooks(const Service& s, const std::string& reason) {
                          {"analysis", s.status.analysis}};
   for (const auto& hook : s.spec.webhooks) {
     // Off the control thread: a slow receiver must not hold up the loop.
-    std::thread([url = hook.url, body, logger = logger_] {
-      if (auto sent = analysis::postNotification(url, body); !sent) logger->warn("webhook: {}", sent.error().message);
+    std::thread([url = hook.url, body, logger = logger_, http = analysis::HttpOptions{options_.caFile}] {
+      if (auto sent = analysis::postNotification(url, body, std::chrono::seconds(5), http); !sent) {
+        logger->warn("webhook: {}", sent.error().message);
+      }
     }).detach();
   }
 }

@@ -40,6 +40,7 @@ struct ControllerOptions {
   supervisor::BackoffPolicy backoff;
   std::chrono::milliseconds resyncPeriod{1000};   // level-triggered resync of every service
   std::chrono::milliseconds drainPollPeriod{100}; // in-flight polling during termination
+  std::string caFile;  // CA bundle for https:// providers and webhooks; "" = the system's
 };
 
 // The control plane's reconcile loop. Level-triggered: every pass reads the desired
