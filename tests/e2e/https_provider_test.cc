@@ -7,7 +7,9 @@
 #include <fstream>
 #include <thread>
 
+#include "daemon.h"
 #include "harness.h"
+#include "http_client.h"
 #include "rollway/analysis/notify.h"
 #include "rollway/analysis/provider.h"
 
@@ -127,6 +129,42 @@ TEST_F(HttpsProviderTest, UntrustedCertificateFailsClearly) {
   // A CA file that does not exist is an error too, never a silent fallback.
   auto missing = analysis::postNotification(url("/hook"), {{"reason", "x"}}, 5s, analysis::HttpOptions{dir_ + "/nope.crt"});
   EXPECT_FALSE(missing);
+}
+
+// The daemon end to end: `rollway serve --ca-file` makes a canary's https webhook metric
+// and its https abort notification work (the webhook answers 0.5, "> 0.9" fails, the
+// canary is aborted and the abort is POSTed). Without --ca-file the same run stays
+// inconclusive with "SSL certificate problem: self-signed certificate".
+TEST_F(HttpsProviderTest, DaemonUsesHttpsWebhooksWithItsCaFile) {
+  Daemon daemon(dir_ + "/data", {"--ca-file", dir_ + "/good.crt"});
+  ASSERT_TRUE(daemon.waitReady()) << daemon.log();
+  DemoService service;
+  service.replicas = 1;
+  service.port = freePort();
+  service.strategy =
+      "  strategy:\n"
+      "    type: Canary\n"
+      "    canary:\n"
+      "      steps: [{setWeight: 50}, {pause: {duration: 5m}}]\n";
+  service.extraSpec = "  analysis:\n"
+                      "    interval: 1s\n"
+                      "    failureLimit: 1\n"
+                      "    minRequests: 0\n"
+                      "    metrics:\n"
+                      "      - name: external\n"
+                      "        successCondition: \"> 0.9\"\n"
+                      "        provider: {webhook: {url: \"" + url("/verify") + "\"}}\n"
+                      "  notifications: {webhooks: [{url: \"" + url("/abort") + "\"}]}\n";
+  ASSERT_EQ(daemon.apply(service, dir_).exitCode, 0);
+  ASSERT_TRUE(waitFor([&] { return daemon.status("web").value("phase", "") == "Complete"; }, 30s)) << daemon.log();
+  service.version = "v2";
+  ASSERT_EQ(daemon.apply(service, dir_).exitCode, 0);
+  ASSERT_TRUE(waitFor([&] { return daemon.status("web").value("phase", "") == "Degraded"; }, 30s))
+      << daemon.status("web").dump(2) << daemon.log();
+  ASSERT_TRUE(waitFor([&] { return requests().find("POST /abort") != std::string::npos; }, 10s)) << requests();
+  EXPECT_NE(requests().find("POST /verify"), std::string::npos) << requests();
+  EXPECT_NE(daemon.status("web").value("abortReason", "").find("external"), std::string::npos)
+      << daemon.status("web").dump(2);
 }
 
 }  // namespace
