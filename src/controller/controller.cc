@@ -514,6 +514,7 @@ void Controller::onExit(const std::string& name, const supervisor::ExitInfo& exi
   }
   prober_->remove(name);
   inst.step = Instance::Step::kNone;  // a restart's termination sequence ends here
+  inst.killedAfterGrace = false;
   inst.preStopRunner.reset();
   if (inst.timer) inst.timer->cancel();
   bool wasRestart = inst.killingForRestart;
@@ -592,9 +593,10 @@ void Controller::terminationStep(const std::string& name) {
   // 1. Out of rotation: the proxy has installed a snapshot with this endpoint draining.
   // Never signalled before that, however long it takes: a proxy that did not take the
   // snapshot still sends it requests (status.routingError says why).
+  // (A liveness restart is involuntary: it waits for the proxy up to its grace period.)
   if (!inst.drainPushed) {
     pushSnapshot();
-    if (!inst.drainPushed) {
+    if (!inst.drainPushed && !(inst.killingForRestart && inst.phase == Instance::Phase::kRunning && pastGrace)) {
       if (!inst.warnedNotPushed) {
         inst.warnedNotPushed = true;
         event(inst.service, "instance/" + name, kWarning, "DrainBlocked",

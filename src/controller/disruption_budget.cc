@@ -16,4 +16,20 @@ int requiredAvailable(int replicas, const std::optional<spec::DisruptionBudget>&
   return std::clamp(required, 0, replicas);
 }
 
+BudgetedStops budgetedStops(const std::vector<bool>& candidates, int available, int required) {
+  BudgetedStops out;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    if (candidates[i]) {
+      if (available - 1 < required) {
+        ++out.held;
+        continue;
+      }
+      --available;
+    }
+    out.stop.push_back(i);
+  }
+  out.availableAfter = available;
+  return out;
+}
+
 }  // namespace rollway::controller

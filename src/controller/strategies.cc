@@ -82,15 +82,13 @@ void Controller::applyCounts(Service& s, const std::vector<Instance*>& mine, con
       if (ar != br) return !ar;
       return a->createdMs > b->createdMs;
     });
-    for (size_t i = 0; i < list.size() - keep; ++i) {
-      // The disruption budget: an available instance goes only while enough others stay.
-      if (list[i]->countsAvailable()) {
-        if (available - 1 < budget) {
-          ++held;
-          continue;
-        }
-        --available;
-      }
+    // The disruption budget: an available instance goes only while enough others stay.
+    std::vector<bool> candidates;
+    for (size_t i = 0; i < list.size() - keep; ++i) candidates.push_back(list[i]->countsAvailable());
+    auto allowed = budgetedStops(candidates, available, budget);
+    available = allowed.availableAfter;
+    held += allowed.held;
+    for (size_t i : allowed.stop) {
       beginTermination(*list[i], hash == s.currentHash ? "scaling down" : "not wanted by the rollout any more");
     }
   }

@@ -167,6 +167,26 @@ TEST(DisruptionBudget, RequiredAvailableTable) {
   }
 }
 
+// The canary / blue-green scale downs (applyCounts): candidates in stop order.
+TEST(DisruptionBudget, BudgetedStopsTable) {
+  struct Row {
+    std::vector<bool> candidates;
+    int available;
+    int required;
+    BudgetedStops want;
+  } rows[] = {
+      {{true, true}, 4, 0, {{0, 1}, 0, 2}},
+      {{true, true}, 4, 3, {{0}, 1, 3}},
+      {{false, true, true}, 2, 2, {{0}, 2, 2}},    // the unavailable one goes, the others stay
+      {{true, false}, 3, 3, {{1}, 1, 3}},
+      {{}, 3, 3, {{}, 0, 3}},
+  };
+  for (const auto& row : rows) {
+    EXPECT_EQ(budgetedStops(row.candidates, row.available, row.required), row.want)
+        << row.available << " available, " << row.required << " required";
+  }
+}
+
 // Rolling bounds allow stopping two old instances at once (maxUnavailable 2); the budget
 // (3 of 4 available) allows one, and holds the other back.
 TEST(RolloutPlan, BudgetHoldsBackWhatTheRollingBoundsAllow) {
