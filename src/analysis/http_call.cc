@@ -48,9 +48,7 @@ std::string lowered(std::string text) {
 Result<http::Response> callUrl(const HttpUrl& url, std::string_view peer, std::string_view method,
                                const std::string& target, std::string_view body,
                                std::chrono::milliseconds timeout, const HttpOptions& http) {
-  std::unique_ptr<CURL, CurlDeleter> handle(curl_easy_init());
-  if (!handle) return fail(ErrorCode::kInternal, "{} {}: cannot initialise libcurl", peer, url.text);
-  CURL* c = handle.get();
+  // Everything the handle points at is declared first, so that it outlives the handle.
   const std::string full = url.origin() + target;
   const std::string verb(method);
   const long ms = static_cast<long>(std::max<int64_t>(timeout.count(), 1));
@@ -61,6 +59,9 @@ Result<http::Response> callUrl(const HttpUrl& url, std::string_view peer, std::s
   list = list ? curl_slist_append(list, "Expect:") : nullptr;  // no 100-continue round trip
   std::unique_ptr<curl_slist, SlistDeleter> headers(list);
   if (!headers) return fail(ErrorCode::kInternal, "{} {}: out of memory", peer, url.text);
+  std::unique_ptr<CURL, CurlDeleter> handle(curl_easy_init());
+  if (!handle) return fail(ErrorCode::kInternal, "{} {}: cannot initialise libcurl", peer, url.text);
+  CURL* c = handle.get();
 
   bool ok = curl_easy_setopt(c, CURLOPT_URL, full.c_str()) == CURLE_OK &&
             curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
