@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "daemon.h"
@@ -209,7 +210,7 @@ TEST_F(ControlHardeningTest, FailedSnapshotPushShowsAndHoldsTermination) {
 // spec.disruptionBudget bounds a rolling update: maxUnavailable 2 would take two old
 // instances out at once; minAvailable 3 keeps 3 of 3 available throughout (the surge
 // instance comes up first), and the rollout still completes.
-TEST_F(ControlHardeningTest, DisruptionBudgetBoundsARollingUpdate) {
+TEST_F(ControlHardeningTest, DisruptionBudgetBoundsRollingUpdateAndRestart) {
   service_.replicas = 3;
   service_.maxSurge = "1";
   service_.maxUnavailable = "2";
@@ -236,6 +237,27 @@ TEST_F(ControlHardeningTest, DisruptionBudgetBoundsARollingUpdate) {
   EXPECT_TRUE(complete) << daemon_->instances().dump(2) << events();
   EXPECT_GE(minAvailable, 3) << events();
   EXPECT_NE(events().find("DisruptionBudget"), std::string::npos) << events();
+
+  // `rollout restart` is a voluntary disruption too: the same bound.
+  std::set<std::string> before;
+  for (const auto& i : daemon_->instances(service_.name)) before.insert(i.value("name", ""));
+  ASSERT_EQ(daemon_->run({"rollout", "restart", service_.name}).exitCode, 0);
+  minAvailable = 3;
+  bool replaced = waitFor(
+      [&] {
+        auto items = daemon_->instances(service_.name);
+        int available = 0;
+        bool allFresh = items.size() == 3;
+        for (const auto& i : items) {
+          available += i.value("available", false) ? 1 : 0;
+          allFresh = allFresh && !before.contains(i.value("name", "")) && i.value("available", false);
+        }
+        minAvailable = std::min(minAvailable, available);
+        return allFresh;
+      },
+      60s);
+  EXPECT_TRUE(replaced) << daemon_->instances().dump(2) << events();
+  EXPECT_GE(minAvailable, 3) << events();
 }
 
 }  // namespace
