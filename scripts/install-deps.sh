@@ -7,10 +7,10 @@ BUILD_PKGS=(
   build-essential cmake ninja-build pkg-config ccache
   libasio-dev node-llhttp libnghttp2-dev libssl-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
-  libsqlite3-dev libexpected-dev
+  libsqlite3-dev libexpected-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
-TEST_PKGS=(curl procps wrk prometheus)
+TEST_PKGS=(curl procps wrk prometheus openssl python3)
 BENCH_PKGS=(nginx-light haproxy)
 
 want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")

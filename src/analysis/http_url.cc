@@ -5,17 +5,15 @@
 
 #include <fmt/format.h>
 
-#include "rollway/net/client.h"
 
 namespace rollway::analysis {
 
 Result<HttpUrl> HttpUrl::parse(std::string_view text) {
-  constexpr std::string_view kScheme = "http://";
-  if (text.starts_with("https://")) {
-    return fail(ErrorCode::kInvalidArgument, "'{}': https is not supported yet, use http://", text);
-  }
+  const bool tls = text.starts_with("https://");
+  const std::string_view kScheme = tls ? "https://" : "http://";
   if (!text.starts_with(kScheme)) {
-    return fail(ErrorCode::kInvalidArgument, "'{}' is not an http:// URL (e.g. http://127.0.0.1:9090)", text);
+    return fail(ErrorCode::kInvalidArgument, "'{}' is not an http:// or https:// URL (e.g. http://127.0.0.1:9090)",
+                text);
   }
   std::string_view rest = text.substr(kScheme.size());
   if (auto hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
@@ -29,7 +27,13 @@ Result<HttpUrl> HttpUrl::parse(std::string_view text) {
   if (!endpoint) return fail(ErrorCode::kInvalidArgument, "'{}': {}", text, endpoint.error().message);
   HttpUrl url;
   url.text = std::string(text);
+  url.tls = tls;
+  url.authority = std::string(authority);
   url.endpoint = std::move(*endpoint);
+  auto colon = authority.rfind(':');
+  auto bracket = authority.rfind(']');
+  bool explicitPort = colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket);
+  if (tls && !explicitPort) url.endpoint.port = 443;
   if (authorityEnd != std::string_view::npos) {
     std::string_view pathAndQuery = rest.substr(authorityEnd);
     size_t question = pathAndQuery.find('?');
@@ -41,6 +45,8 @@ Result<HttpUrl> HttpUrl::parse(std::string_view text) {
 }
 
 std::string HttpUrl::target() const { return query.empty() ? path : path + "?" + query; }
+
+std::string HttpUrl::origin() const { return (tls ? "https://" : "http://") + authority; }
 
 std::string urlEncode(std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -59,30 +65,11 @@ std::string urlEncode(std::string_view text) {
   return out;
 }
 
-Result<http::Response> callUrl(const HttpUrl& url, std::string_view peer, std::string_view method,
-                               const std::string& target, std::string_view body,
-                               std::chrono::milliseconds timeout) {
-  net::Client client(url.endpoint);
-  auto response = client.call(method, target, body, "application/json", timeout);
-  if (response) return response;
-  // net::Client speaks of "rollway at ..." and `rollway serve`: name the real peer.
-  Error e = response.error();
-  std::string message = e.message;
-  for (std::string_view hint : {" (is `rollway serve` running?)", " (the socket is only for the user running `rollway serve`)"}) {
-    if (auto at = message.find(hint); at != std::string::npos) message.erase(at, hint.size());
-  }
-  if (auto at = message.find("rollway at "); at != std::string::npos) {
-    e.message = message.replace(at, 7, peer);
-  } else {
-    e.message = fmt::format("{} {}: {}", peer, url.text, message);
-  }
-  return fail(e);
-}
-
 Result<std::optional<double>> fetchJson(const HttpUrl& url, std::string_view peer, std::string_view method,
                                         const std::string& target, std::string_view body,
-                                        std::chrono::milliseconds timeout, const JsonReader& read) {
-  auto response = callUrl(url, peer, method, target, body, timeout);
+                                        std::chrono::milliseconds timeout, const HttpOptions& http,
+                                        const JsonReader& read) {
+  auto response = callUrl(url, peer, method, target, body, timeout, http);
   if (!response) return fail(response.error());
   auto reply = nlohmann::json::parse(response->body, nullptr, false);
   if (reply.is_discarded() || !reply.is_object()) {

@@ -71,7 +71,7 @@ Result<std::optional<double>> resultValue(const json& body, const std::string& q
 
 class PrometheusProvider final : public Provider {
  public:
-  explicit PrometheusProvider(std::chrono::milliseconds timeout) : timeout_(timeout) {}
+  PrometheusProvider(std::chrono::milliseconds timeout, HttpOptions http) : timeout_(timeout), http_(std::move(http)) {}
 
   Result<std::optional<double>> fetch(const spec::Metric& metric, const WindowInput& in) override {
     auto address = HttpUrl::parse(metric.prometheusAddress);
@@ -85,7 +85,7 @@ class PrometheusProvider final : public Provider {
     std::string base = address->path;
     while (!base.empty() && base.back() == '/') base.pop_back();
     const std::string target = base + "/api/v1/query?query=" + urlEncode(query);
-    return fetchJson(*address, "Prometheus", "GET", target, "", timeout_, [&](int status, const json& reply) {
+    return fetchJson(*address, "Prometheus", "GET", target, "", timeout_, http_, [&](int status, const json& reply) {
       // Prometheus answers a bad query with 400 and a JSON error: resultValue reports its reason.
       if (status != 200 && reply.value("status", "") == "success") {
         return Result<std::optional<double>>(
@@ -97,12 +97,13 @@ class PrometheusProvider final : public Provider {
 
  private:
   std::chrono::milliseconds timeout_;
+  HttpOptions http_;
 };
 
 }  // namespace
 
-std::unique_ptr<Provider> makePrometheusProvider(std::chrono::milliseconds timeout) {
-  return std::make_unique<PrometheusProvider>(timeout);
+std::unique_ptr<Provider> makePrometheusProvider(std::chrono::milliseconds timeout, HttpOptions http) {
+  return std::make_unique<PrometheusProvider>(timeout, std::move(http));
 }
 
 }  // namespace rollway::analysis

@@ -34,7 +34,7 @@ Result<std::optional<double>> replyValue(const json& reply, const std::string& u
 
 class WebhookProvider final : public Provider {
  public:
-  explicit WebhookProvider(std::chrono::milliseconds timeout) : timeout_(timeout) {}
+  WebhookProvider(std::chrono::milliseconds timeout, HttpOptions http) : timeout_(timeout), http_(std::move(http)) {}
 
   Result<std::optional<double>> fetch(const spec::Metric& metric, const WindowInput& in) override {
     auto url = HttpUrl::parse(metric.url);
@@ -45,7 +45,7 @@ class WebhookProvider final : public Provider {
                     {"metric", metric.name},
                     {"canary", statsJson(in.canary)},
                     {"stable", in.stable ? statsJson(*in.stable) : json(nullptr)}};
-    return fetchJson(*url, "webhook", "POST", url->target(), request.dump(), timeout_,
+    return fetchJson(*url, "webhook", "POST", url->target(), request.dump(), timeout_, http_,
                      [&](int status, const json& reply) {
                        if (status < 200 || status > 299) {
                          return Result<std::optional<double>>(fail(ErrorCode::kUnavailable,
@@ -58,12 +58,13 @@ class WebhookProvider final : public Provider {
 
  private:
   std::chrono::milliseconds timeout_;
+  HttpOptions http_;
 };
 
 }  // namespace
 
-std::unique_ptr<Provider> makeWebhookProvider(std::chrono::milliseconds timeout) {
-  return std::make_unique<WebhookProvider>(timeout);
+std::unique_ptr<Provider> makeWebhookProvider(std::chrono::milliseconds timeout, HttpOptions http) {
+  return std::make_unique<WebhookProvider>(timeout, std::move(http));
 }
 
 }  // namespace rollway::analysis

@@ -82,6 +82,7 @@ std::string describeRollout(const RolloutStatus& s) {
   field("Strategy", s.strategy);
   field("Phase", s.phase);
   field("Message", s.message);
+  if (!s.routingError.empty()) field("Routing", s.routingError);
   if (s.strategy == "Canary") {
     field("Step", s.stepIndex >= s.steps ? fmt::format("{}/{} (all done)", s.steps, s.steps)
                                          : fmt::format("{}/{}", std::max(s.stepIndex, 0) + 1, s.steps));
@@ -133,6 +134,7 @@ std::string RolloutWatch::stateLine(const RolloutStatus& s) const {
                        std::to_string(s.availableReplicas) + " available";
   if (s.terminatingReplicas > 0) counts += ", " + std::to_string(s.terminatingReplicas) + " terminating";
   if (auto progress = strategyProgress(s); !progress.empty()) counts += "; " + progress;
+  if (!s.routingError.empty()) counts += "; " + s.routingError;
   return "Waiting for rollout of service/" + service_ + " to " + describeWatched() + ": " + counts + "...";
 }
 

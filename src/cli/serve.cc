@@ -50,6 +50,7 @@ struct ServeOptions {
   std::string restartBackoff = "10s";
   int proxyWorkers = 0;
   int eventHistory = store::StoreOptions{}.eventHistory;
+  std::string caFile;
 };
 
 Result<std::pair<int, int>> parsePortRange(const std::string& text) {
@@ -167,6 +168,7 @@ int runServe(ServeOptions opts) {
   co.portFirst = ports->first;
   co.portLast = ports->second;
   co.backoff.initial = *backoff;
+  co.caFile = opts.caFile;
   if (opts.proxyWorkers > 0) co.proxyArgs = {"--workers", std::to_string(opts.proxyWorkers)};
   controller::Controller ctl(io, **store, clock, random, co, *logger);
   api::ApiRuntime runtime;
@@ -278,6 +280,10 @@ void addServe(CLI::App& app, int& exitCode) {
       ->check(CLI::Range(1, 100'000'000));
   cmd->add_option("--proxy-workers", opts->proxyWorkers,
                   "Worker threads of the proxy this daemon starts (default: one per core)");
+  cmd->add_option("--ca-file", opts->caFile,
+                  "PEM CA certificates to verify https:// analysis providers and webhooks with (default: the "
+                  "system's store)")
+      ->check(CLI::ExistingFile);
   cmd->footer("The daemon starts `rollway proxy --data-dir DIR/proxy` when none is running. Instances and the proxy "
               "run in their own sessions: stopping the daemon (SIGTERM, rollway down) leaves them serving, and the "
               "next daemon adopts them. `rollway down --all` stops everything.");

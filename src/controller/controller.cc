@@ -40,6 +40,7 @@ Controller::Controller(asio::io_context& io, store::Store& store, const Clock& c
       options_(std::move(options)),
       logger_(std::move(logger)),
       logs_(options_.dataDir + "/logs"),
+      baseEnv_(supervisor::baseEnvironmentFromProcess()),
       ports_(options_.portFirst, options_.portLast),
       timer_(io) {
   std::error_code ec;
@@ -47,7 +48,7 @@ Controller::Controller(asio::io_context& io, store::Store& store, const Clock& c
   std::filesystem::create_directories(options_.dataDir + "/proxy", ec);
   supervisor::SupervisorOptions so;
   so.logDir = options_.dataDir + "/logs";
-  so.baseEnv = supervisor::baseEnvironmentFromProcess();
+  so.baseEnv = baseEnv_;
   supervisor_ = std::make_unique<supervisor::Supervisor>(io_, so, logger_);
   supervisor_->setExitCallback([this](const std::string& name, const supervisor::ExitInfo& exit) { onExit(name, exit); });
   prober_ = std::make_unique<probe::Prober>(io_, clock_, [this](const std::string& name, const probe::ProbeEvent& e) {
@@ -60,8 +61,8 @@ Controller::Controller(asio::io_context& io, store::Store& store, const Clock& c
   po.workingDir = options_.dataDir;
   po.manage = options_.manageProxy;
   proxy_ = std::make_unique<ProxyLink>(*supervisor_, po, logger_);
-  prometheus_ = analysis::makePrometheusProvider();
-  webhook_ = analysis::makeWebhookProvider();
+  prometheus_ = analysis::makePrometheusProvider(analysis::kProviderTimeout, analysis::HttpOptions{options_.caFile});
+  webhook_ = analysis::makeWebhookProvider(analysis::kProviderTimeout, analysis::HttpOptions{options_.caFile});
 }
 
 Controller::~Controller() {
@@ -104,15 +105,7 @@ void Controller::adopt(const store::InstanceRecord& r) {
       }
     }
   }
-  supervisor::LaunchSpec launch;
-  launch.instance = r.name;
-  launch.service = r.service;
-  launch.revision = r.revision;
-  launch.version = inst->tmpl.version;
-  launch.port = r.port;
-  launch.command = inst->tmpl.command;
-  launch.env = inst->tmpl.env;
-  launch.workingDir = inst->tmpl.workingDir;
+  supervisor::LaunchSpec launch = launchSpec(*inst);
   auto adopted = supervisor_->adopt(launch, static_cast<pid_t>(r.pid), r.startTimeTicks);
   if (!adopted) {
     // Started (or restarted) but not recorded with its pid before the daemon died.
@@ -149,7 +142,7 @@ void Controller::adopt(const store::InstanceRecord& r) {
   }
   int minReady = sit != services_.end() ? sit->second->spec.minReadySeconds : 0;
   prober_->setMinReadySeconds(r.name, minReady);
-  if (auto ok = prober_->add(r.name, "127.0.0.1", r.port, inst->tmpl, clock_.now()); !ok) {
+  if (auto ok = prober_->add(r.name, "127.0.0.1", r.port, inst->tmpl, clock_.now(), execContext(*inst)); !ok) {
     logger_->warn("instance {}: cannot probe: {}", r.name, ok.error().message);
   }
   prober_->setMinReadySeconds(r.name, minReady);
@@ -241,7 +234,13 @@ void Controller::reconcileAll() {
   for (const auto& name : orphans) {
     if (auto it = instances_.find(name); it != instances_.end()) beginTermination(*it->second, "its service was deleted");
   }
+  std::string errorBefore = pushError_;
   pushSnapshot();
+  if (pushError_ != errorBefore) {
+    for (auto& [name, s] : services_) {
+      if (s->exists) updateStatus(*s);
+    }
+  }
   // Forget deleted services once their last instance is gone.
   for (auto it = services_.begin(); it != services_.end();) {
     bool hasInstances = std::any_of(instances_.begin(), instances_.end(),
@@ -386,16 +385,7 @@ void Controller::startNew(Service& s, const std::string& hash) {
 }
 
 Result<void> Controller::spawn(Instance& inst) {
-  supervisor::LaunchSpec launch;
-  launch.instance = inst.name;
-  launch.service = inst.service;
-  launch.revision = inst.revision;
-  launch.version = inst.tmpl.version;
-  launch.port = inst.port;
-  launch.command = inst.tmpl.command;
-  launch.env = inst.tmpl.env;
-  launch.workingDir = inst.tmpl.workingDir;
-  auto started = supervisor_->start(launch);
+  auto started = supervisor_->start(launchSpec(inst));
   inst.ready = inst.available = inst.assumedReady = false;
   inst.killingForRestart = false;
   if (!started) {
@@ -418,12 +408,29 @@ Result<void> Controller::spawn(Instance& inst) {
   inst.backoff.started();
   auto sit = services_.find(inst.service);
   prober_->setMinReadySeconds(inst.name, sit != services_.end() ? sit->second->spec.minReadySeconds : 0);
-  if (auto ok = prober_->add(inst.name, "127.0.0.1", inst.port, inst.tmpl, clock_.now()); !ok) {
+  if (auto ok = prober_->add(inst.name, "127.0.0.1", inst.port, inst.tmpl, clock_.now(), execContext(inst)); !ok) {
     logger_->warn("instance {}: cannot probe: {}", inst.name, ok.error().message);
   }
   prober_->setMinReadySeconds(inst.name, sit != services_.end() ? sit->second->spec.minReadySeconds : 0);
   record(inst);
   return {};
+}
+
+supervisor::LaunchSpec Controller::launchSpec(const Instance& inst) const {
+  supervisor::LaunchSpec launch;
+  launch.instance = inst.name;
+  launch.service = inst.service;
+  launch.revision = inst.revision;
+  launch.version = inst.tmpl.version;
+  launch.port = inst.port;
+  launch.command = inst.tmpl.command;
+  launch.env = inst.tmpl.env;
+  launch.workingDir = inst.tmpl.workingDir;
+  return launch;
+}
+
+probe::ExecContext Controller::execContext(const Instance& inst) const {
+  return probe::ExecContext{launchSpec(inst), baseEnv_};
 }
 
 void Controller::record(const Instance& inst) {
@@ -478,18 +485,6 @@ void Controller::onProbeEvent(const std::string& name, const probe::ProbeEvent& 
   poke();
 }
 
-void Controller::killForRestart(Instance& inst, const std::string& reason) {
-  inst.ready = inst.available = false;
-  inst.killingForRestart = true;
-  inst.message = "Restarting: " + reason;
-  prober_->remove(inst.name);
-  pushSnapshot();  // out of rotation before anything is signalled
-  auto grace = milliseconds(seconds(inst.tmpl.terminationGracePeriodSeconds));
-  if (auto ok = supervisor_->terminate(inst.name, grace); !ok) {
-    logger_->warn("cannot stop {} for a restart: {}", inst.name, ok.error().message);
-  }
-}
-
 void Controller::onExit(const std::string& name, const supervisor::ExitInfo& exit) {
   if (name == ProxyLink::kProcessName) {
     proxy_->onExit(exit);
@@ -507,6 +502,10 @@ void Controller::onExit(const std::string& name, const supervisor::ExitInfo& exi
     return;
   }
   prober_->remove(name);
+  inst.step = Instance::Step::kNone;  // a restart's termination sequence ends here
+  inst.killedAfterGrace = false;
+  inst.preStopRunner.reset();
+  if (inst.timer) inst.timer->cancel();
   bool wasRestart = inst.killingForRestart;
   inst.ready = inst.available = inst.assumedReady = inst.killingForRestart = false;
   inst.lastExit = exit.str();
@@ -522,191 +521,6 @@ void Controller::onExit(const std::string& name, const supervisor::ExitInfo& exi
   poke();
 }
 
-void Controller::beginTermination(Instance& inst, const std::string& reason) {
-  if (inst.phase == Instance::Phase::kTerminating) return;
-  bool running = inst.phase == Instance::Phase::kRunning && supervisor_->watching(inst.name);
-  prober_->remove(inst.name);
-  inst.phase = Instance::Phase::kTerminating;
-  inst.ready = inst.available = inst.assumedReady = false;
-  inst.stopReason = reason;
-  inst.drainStart = clock_.now();
-  inst.graceEnd = inst.drainStart + seconds(inst.tmpl.terminationGracePeriodSeconds);
-  if (!running) {
-    event(inst.service, "instance/" + inst.name, kNormal, "Stopping", fmt::format("Stopping {}: {}", inst.name, reason));
-    finishTermination(inst.name, std::nullopt);
-    return;
-  }
-  inst.step = Instance::Step::kDrain;
-  inst.drainPushed = false;
-  event(inst.service, "instance/" + inst.name, kNormal, "Draining",
-        fmt::format("Draining {}: {}; out of rotation, waiting for in-flight requests", inst.name, reason));
-  record(inst);
-  inst.timer = std::make_unique<asio::steady_timer>(io_);
-  std::string name = inst.name;
-  asio::post(io_, [this, name, alive = std::weak_ptr<int>(alive_)] {
-    if (!alive.expired()) terminationStep(name);
-  });
-}
-
-void Controller::terminationStep(const std::string& name) {
-  auto it = instances_.find(name);
-  if (it == instances_.end()) return;
-  Instance& inst = *it->second;
-  if (inst.step != Instance::Step::kDrain) return;
-  auto now = clock_.now();
-  bool pastGrace = now >= inst.graceEnd;
-  auto again = [&] {
-    inst.timer->expires_after(options_.drainPollPeriod);
-    inst.timer->async_wait([this, name, alive = std::weak_ptr<int>(alive_)](const asio::error_code& ec) {
-      if (!ec && !alive.expired()) terminationStep(name);
-    });
-  };
-  // 1. Out of rotation: the proxy has installed a snapshot with this endpoint draining.
-  if (!inst.drainPushed) {
-    pushSnapshot();
-    if (!inst.drainPushed && !pastGrace && now - inst.drainStart < seconds(5)) {
-      again();
-      return;
-    }
-  }
-  // 2. Its in-flight requests finish (bounded by the grace period).
-  uint64_t inFlight = 0;
-  if (auto counts = proxy_->inFlight(); counts) {
-    if (auto c = counts->find(inst.address()); c != counts->end()) inFlight = c->second;
-  }
-  if (inFlight > 0 && !pastGrace) {
-    again();
-    return;
-  }
-  auto waited = std::chrono::duration_cast<milliseconds>(now - inst.drainStart).count();
-  event(inst.service, "instance/" + name, inFlight > 0 ? kWarning : kNormal, "Drained",
-        inFlight > 0 ? fmt::format("{}: grace period over with {} request(s) in flight", name, inFlight)
-                     : fmt::format("{}: no requests in flight after {} ms", name, waited));
-  runPreStop(inst);
-}
-
-void Controller::runPreStop(Instance& inst) {
-  inst.step = Instance::Step::kPreStop;
-  const auto& preStop = inst.tmpl.lifecycle.preStop;
-  if (!preStop) {
-    sendSigterm(inst);
-    return;
-  }
-  auto remaining = std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(inst.graceEnd - clock_.now()));
-  std::string name = inst.name;
-  std::string object = "instance/" + name;
-  std::weak_ptr<int> alive = alive_;
-  auto next = [this, name, alive] {
-    if (alive.expired()) return;
-    auto it = instances_.find(name);
-    if (it != instances_.end() && it->second->step == Instance::Step::kPreStop) sendSigterm(*it->second);
-  };
-  switch (preStop->kind) {
-    case spec::HandlerKind::kSleep: {
-      auto d = std::min(remaining, milliseconds(seconds(preStop->sleepSeconds)));
-      event(inst.service, object, kNormal, "PreStop", fmt::format("{}: preStop sleep {} ms", name, d.count()));
-      inst.timer->expires_after(d);
-      inst.timer->async_wait([next](const asio::error_code& ec) {
-        if (!ec) next();
-      });
-      return;
-    }
-    case spec::HandlerKind::kExec: {
-      event(inst.service, object, kNormal, "PreStop", fmt::format("{}: running preStop exec", name));
-      auto ok = supervisor_->runPreStopExec(name, preStop->exec.command, remaining,
-                                            [this, next, name, alive](const std::string&, const Result<supervisor::ExitInfo>& r) {
-                                              if (alive.expired()) return;
-                                              if (!r || !r->success()) {
-                                                auto it = instances_.find(name);
-                                                if (it != instances_.end()) {
-                                                  event(it->second->service, "instance/" + name, kWarning,
-                                                        "FailedPreStopHook",
-                                                        fmt::format("{}: preStop exec {}", name,
-                                                                    r ? r->str() : r.error().message));
-                                                }
-                                              }
-                                              next();
-                                            });
-      if (!ok) {
-        event(inst.service, object, kWarning, "FailedPreStopHook",
-              fmt::format("{}: preStop exec cannot start: {}", name, ok.error().message));
-        sendSigterm(inst);
-      }
-      return;
-    }
-    case spec::HandlerKind::kHttpGet: {
-      spec::Probe p;
-      p.kind = spec::ProbeKind::kHttpGet;
-      p.httpGet = preStop->httpGet;
-      p.timeoutSeconds = std::max(1, static_cast<int>(std::chrono::duration_cast<seconds>(remaining).count()));
-      inst.preStopRunner = probe::makeProbeRunner(io_, p, probe::ProbeEndpoint{"127.0.0.1", inst.port});
-      event(inst.service, object, kNormal, "PreStop",
-            fmt::format("{}: preStop GET {} on port {}", name, p.httpGet.path, p.httpGet.port ? p.httpGet.port : inst.port));
-      inst.preStopRunner->run([this, next, name, alive](probe::ProbeResult r) {
-        if (alive.expired()) return;
-        if (r.outcome != probe::ProbeOutcome::kSuccess) {
-          auto it = instances_.find(name);
-          if (it != instances_.end()) {
-            event(it->second->service, "instance/" + name, kWarning, "FailedPreStopHook",
-                  fmt::format("{}: preStop GET failed: {}", name, r.message));
-          }
-        }
-        next();
-      });
-      return;
-    }
-  }
-  sendSigterm(inst);
-}
-
-void Controller::sendSigterm(Instance& inst) {
-  inst.step = Instance::Step::kSigterm;
-  inst.preStopRunner.reset();
-  // As the kubelet does: when preStop used up the grace period, SIGTERM still gets 2 s.
-  auto remaining = std::chrono::duration_cast<milliseconds>(inst.graceEnd - clock_.now());
-  auto grace = std::max(remaining, milliseconds(2000));
-  event(inst.service, "instance/" + inst.name, kNormal, "Killing",
-        fmt::format("{}: SIGTERM, SIGKILL in {} ms if it has not exited", inst.name, grace.count()));
-  std::string name = inst.name;
-  auto ok = supervisor_->terminate(name, grace, [this, alive = std::weak_ptr<int>(alive_)](
-                                                    const std::string& n, const supervisor::Termination& t) {
-    if (alive.expired()) return;
-    auto it = instances_.find(n);
-    if (it != instances_.end() && t.outcome == supervisor::Termination::Outcome::kKilledAfterGrace) {
-      it->second->killedAfterGrace = true;
-    }
-  });
-  if (!ok && ok.error().code != ErrorCode::kConflict) {
-    // Not watched any more: it is gone already.
-    finishTermination(name, std::nullopt);
-  }
-}
-
-void Controller::finishTermination(const std::string& name, const std::optional<supervisor::ExitInfo>& exit) {
-  auto it = instances_.find(name);
-  if (it == instances_.end()) return;
-  Instance& inst = *it->second;
-  std::string how = exit ? exit->str() : "was not running";
-  if (inst.killedAfterGrace) {
-    event(inst.service, "instance/" + name, kWarning, "KilledAfterGrace",
-          fmt::format("{} ignored SIGTERM for {}s and was killed ({})", name, inst.tmpl.terminationGracePeriodSeconds, how));
-  } else {
-    event(inst.service, "instance/" + name, kNormal, "Stopped", fmt::format("{} stopped ({})", name, how));
-  }
-  prober_->remove(name);
-  if (inst.timer) inst.timer->cancel();
-  ports_.release(inst.port);
-  if (auto ok = store_.deleteInstance(name); !ok && ok.error().code != ErrorCode::kNotFound) {
-    logger_->error("cannot delete instance record {}: {}", name, ok.error().message);
-  }
-  if (auto sit = services_.find(inst.service); sit != services_.end()) sit->second->status.lastProgressMs = nowMs();
-  // Destroyed after this handler returns: pending handlers may still point at the timer.
-  std::shared_ptr<Instance> dead(std::move(it->second));
-  instances_.erase(it);
-  asio::post(io_, [dead] {});
-  poke();
-}
-
 void Controller::pushSnapshot() {
   std::vector<ServiceView> views;
   for (const auto& [name, s] : services_) {
@@ -718,17 +532,40 @@ void Controller::pushSnapshot() {
   auto snapshot = buildRoutingSnapshot(views);
   bool same = lastPushed_ && lastPushed_->listeners == snapshot.listeners;
   if (!same) {
-    if (!proxy_->running()) return;
+    // After a failure, one attempt a second: each one may block up to the link's timeout.
+    if (!pushError_.empty() && clock_.now() - lastPushAttempt_ < seconds(1)) return;
+    lastPushAttempt_ = clock_.now();
+    if (!proxy_->running()) {
+      setPushError("no proxy is running to take the routing snapshot");
+      return;
+    }
     auto pushed = proxy_->push(snapshot);
     if (!pushed) {
-      logger_->error("cannot send the routing snapshot to the proxy: {}", pushed.error().message);
+      setPushError(pushed.error().message);
       return;
     }
     logger_->debug("routing snapshot {} sent", *pushed);
     lastPushed_ = snapshot;
   }
+  setPushError("");
   for (auto& [iname, inst] : instances_) {
-    if (inst->phase == Instance::Phase::kTerminating) inst->drainPushed = true;
+    if (inst->step == Instance::Step::kDrain) inst->drainPushed = true;
+  }
+}
+
+void Controller::setPushError(const std::string& error) {
+  if (error == pushError_) return;
+  bool recovered = error.empty();
+  pushError_ = error;
+  if (recovered) {
+    event("", "proxy", kNormal, "RoutingSnapshotApplied", "The proxy took the routing snapshot");
+  } else {
+    event("", "proxy", kWarning, "RoutingSnapshotFailed", error);
+  }
+  // Seen in every service's status (the snapshot is one for all services).
+  if (reconciling_) return;  // reconcileAll updates the statuses after the push
+  for (auto& [name, s] : services_) {
+    if (s->exists) updateStatus(*s);
   }
 }
 
@@ -798,8 +635,11 @@ void Controller::updateStatus(Service& s) {
   // old one waits out scaleDownDelaySeconds.
   bool promoted = s.spec.strategy.type == spec::StrategyType::kBlueGreen && st.canaryWeight == 100 &&
                   st.promotedAtMs > 0;
+  st.routingError = pushError_;
+  // Not complete while the proxy routes by an older snapshot than this state.
   bool complete = st.updatedReplicas == st.replicas && st.updatedAvailableReplicas == st.replicas &&
-                  (st.totalReplicas == st.replicas || promoted) && !st.aborted;
+                  (st.totalReplicas == st.replicas || promoted) && !st.aborted &&
+                  (pushError_.empty() || st.phase == "Complete");
   if (complete) {
     if (st.phase != "Complete") {
       st.phase = "Complete";

@@ -41,7 +41,7 @@ struct Controller::Instance {
   // plane never empties the proxy.
   bool assumedReady = false;
   SteadyTime assumedUntil{};
-  bool killingForRestart = false;
+  bool killingForRestart = false;  // in the termination sequence of a liveness restart
   supervisor::RestartBackoff backoff;
   int64_t createdMs = 0;
   int64_t startedMs = 0;
@@ -53,7 +53,9 @@ struct Controller::Instance {
   std::string stopReason;
   SteadyTime drainStart{};
   SteadyTime graceEnd{};
-  bool drainPushed = false;
+  bool drainPushed = false;  // the proxy has a snapshot with it draining (or gone)
+  bool warnedNotPushed = false;
+  bool warnedInFlightUnknown = false;
   bool killedAfterGrace = false;
   std::unique_ptr<asio::steady_timer> timer;
   std::unique_ptr<probe::ProbeRunner> preStopRunner;
@@ -88,6 +90,7 @@ struct Controller::Service {
   int64_t warnedGeneration = 0;
   bool rollingBack = false;  // the next new rollout was started by an automatic rollback
   bool promoteRequested = false;  // `rollway rollout promote`, consumed by the strategy
+  std::string budgetNote;         // the disruption budget's last hold (an event when it changes)
   // Analysis of the current rollout: the last sample of the proxy's counters, when it
   // was taken, the consecutive-results tracker, when the last window passed.
   std::optional<analysis::MetricsSample> lastSample;

@@ -109,7 +109,8 @@ Result<uint64_t> ProxyLink::push(proxy::RoutingSnapshot snapshot) {
                               std::chrono::seconds(5));
     if (!reply) {
       healthy_ = false;
-      return fail(reply.error());
+      return fail(reply.error().code, "proxy did not take routing snapshot {} (PUT /v1/snapshot on unix:{}): {}",
+                  snapshot.version, socket_, reply.error().message);
     }
     if (reply->status == 200) {
       ++nextVersion_;
@@ -122,9 +123,11 @@ Result<uint64_t> ProxyLink::push(proxy::RoutingSnapshot snapshot) {
       nextVersion_ = *version + 1;
       continue;
     }
-    return fail(net::errorFromReply(*reply));
+    Error rejected = net::errorFromReply(*reply);
+    return fail(rejected.code, "proxy rejected routing snapshot {}: {}", snapshot.version, rejected.message);
   }
-  return fail(ErrorCode::kConflict, "the proxy kept refusing snapshot version {}", nextVersion_);
+  return fail(ErrorCode::kConflict, "proxy rejected routing snapshot {}: it kept answering 409 (a newer version)",
+              nextVersion_);
 }
 
 Result<nlohmann::json> ProxyLink::metrics() const {

@@ -30,7 +30,7 @@ std::vector<const PlanInstance*> ranked(const std::vector<PlanInstance>& all, bo
 }  // namespace
 
 RolloutPlan planRollingUpdate(int replicas, const spec::RollingUpdate& rollingUpdate,
-                              const std::vector<PlanInstance>& instances) {
+                              const std::vector<PlanInstance>& instances, int budgetAvailable) {
   RolloutPlan plan;
   replicas = std::max(replicas, 0);
   auto updated = ranked(instances, true);
@@ -71,7 +71,10 @@ RolloutPlan planRollingUpdate(int replicas, const spec::RollingUpdate& rollingUp
   // Then available old ones, as long as enough stay available.
   int available = newAvailable;
   for (size_t i = next; i < old.size(); ++i) available += old[i]->available ? 1 : 0;
-  int canStop = available - bounds.minAvailable;
+  int oldLeft = static_cast<int>(old.size() - next);
+  int byBounds = std::clamp(available - bounds.minAvailable, 0, oldLeft);
+  int canStop = std::min(byBounds, std::max(0, available - budgetAvailable));
+  plan.heldByBudget = byBounds - canStop;
   while (next < old.size() && canStop > 0) {
     plan.stop.push_back(old[next]->name);
     ++next;

@@ -41,6 +41,7 @@ json toJson(const ServiceStatus& s) {
           {"canaryReplicas", s.canaryReplicas},
           {"stepStartedMs", s.stepStartedMs},
           {"pauseReason", s.pauseReason},
+          {"routingError", s.routingError},
           {"aborted", s.aborted},
           {"abortReason", s.abortReason},
           {"promotedAtMs", s.promotedAtMs},
@@ -96,6 +97,7 @@ ServiceStatus statusFromJson(const json& j) {
   get("canaryReplicas", s.canaryReplicas);
   get("stepStartedMs", s.stepStartedMs);
   get("pauseReason", s.pauseReason);
+  get("routingError", s.routingError);
   get("aborted", s.aborted);
   get("abortReason", s.abortReason);
   get("promotedAtMs", s.promotedAtMs);

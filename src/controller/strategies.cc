@@ -10,6 +10,7 @@
 #include "rollway/analysis/analyzer.h"
 #include "rollway/analysis/measurement.h"
 #include "rollway/common/duration.h"
+#include "rollway/controller/disruption_budget.h"
 #include "rollway/controller/rollout_plan.h"
 #include "rollway/controller/spec_change.h"
 #include "rollway/analysis/notify.h"
@@ -49,7 +50,9 @@ void Controller::planRolling(Service& s, const std::vector<Instance*>& mine, con
     view.push_back(PlanInstance{inst->name, updated, inst->ready || inst->assumedReady, inst->countsAvailable(),
                                 revisionNumber(&s, *inst), inst->createdMs});
   }
-  auto plan = planRollingUpdate(s.spec.replicas, rollingUpdate, view);
+  int budget = requiredAvailable(s.spec.replicas, s.spec.disruptionBudget);
+  auto plan = planRollingUpdate(s.spec.replicas, rollingUpdate, view, budget);
+  noteBudget(s, plan.heldByBudget, budget);
   for (const auto& name : plan.stop) {
     auto it = instances_.find(name);
     if (it == instances_.end()) continue;
@@ -62,9 +65,14 @@ void Controller::planRolling(Service& s, const std::vector<Instance*>& mine, con
 
 void Controller::applyCounts(Service& s, const std::vector<Instance*>& mine, const std::map<std::string, int>& wanted) {
   std::map<std::string, std::vector<Instance*>> byHash;
+  int available = 0;
   for (Instance* inst : mine) {
-    if (inst->phase != Instance::Phase::kTerminating) byHash[inst->hash].push_back(inst);
+    if (inst->phase == Instance::Phase::kTerminating) continue;
+    byHash[inst->hash].push_back(inst);
+    available += inst->countsAvailable() ? 1 : 0;
   }
+  const int budget = requiredAvailable(s.spec.replicas, s.spec.disruptionBudget);
+  int held = 0;
   for (auto& [hash, list] : byHash) {
     auto w = wanted.find(hash);
     size_t keep = w == wanted.end() ? 0 : static_cast<size_t>(std::max(0, w->second));
@@ -74,14 +82,32 @@ void Controller::applyCounts(Service& s, const std::vector<Instance*>& mine, con
       if (ar != br) return !ar;
       return a->createdMs > b->createdMs;
     });
-    for (size_t i = 0; i < list.size() - keep; ++i) {
+    // The disruption budget: an available instance goes only while enough others stay.
+    std::vector<bool> candidates;
+    for (size_t i = 0; i < list.size() - keep; ++i) candidates.push_back(list[i]->countsAvailable());
+    auto allowed = budgetedStops(candidates, available, budget);
+    available = allowed.availableAfter;
+    held += allowed.held;
+    for (size_t i : allowed.stop) {
       beginTermination(*list[i], hash == s.currentHash ? "scaling down" : "not wanted by the rollout any more");
     }
   }
+  noteBudget(s, held, budget);
   for (const auto& [hash, count] : wanted) {
     auto have = byHash.contains(hash) ? static_cast<int>(byHash[hash].size()) : 0;
     for (int i = have; i < count; ++i) startNew(s, hash);
   }
+}
+
+void Controller::noteBudget(Service& s, int held, int budget) {
+  std::string note;
+  if (held > 0) {
+    note = fmt::format("disruption budget holds back stopping {} available instance(s): {} must stay available",
+                       held, budget);
+  }
+  if (note == s.budgetNote) return;
+  s.budgetNote = note;
+  if (!note.empty()) event(s.name, "service/" + s.name, "Normal", "DisruptionBudget", note);
 }
 
 int Controller::availableOn(const std::vector<Instance*>& mine, const std::string& hash) {
@@ -346,8 +372,10 @@ void Controller::notifyWebhooks(const Service& s, const std::string& reason) {
                          {"analysis", s.status.analysis}};
   for (const auto& hook : s.spec.webhooks) {
     // Off the control thread: a slow receiver must not hold up the loop.
-    std::thread([url = hook.url, body, logger = logger_] {
-      if (auto sent = analysis::postNotification(url, body); !sent) logger->warn("webhook: {}", sent.error().message);
+    std::thread([url = hook.url, body, logger = logger_, http = analysis::HttpOptions{options_.caFile}] {
+      if (auto sent = analysis::postNotification(url, body, std::chrono::seconds(5), http); !sent) {
+        logger->warn("webhook: {}", sent.error().message);
+      }
     }).detach();
   }
 }
@@ -388,7 +416,8 @@ ServiceView Controller::viewFor(const Service& s) const {
   }
   for (const auto& [iname, inst] : instances_) {
     if (inst->service != s.name) continue;
-    bool draining = inst->phase == Instance::Phase::kTerminating && inst->step != Instance::Step::kNone;
+    // Terminating, or stopping for a restart (failed liveness): draining either way.
+    bool draining = inst->step != Instance::Step::kNone;
     if (!inst->inRotation() && !draining) continue;
     v.endpoints.push_back(EndpointView{iname, inst->address(), revisionNumber(&s, *inst), draining});
   }

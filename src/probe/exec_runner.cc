@@ -18,6 +18,8 @@
 #include <asio/steady_timer.hpp>
 #include <fmt/format.h>
 
+#include "rollway/supervisor/launch_spec.h"
+
 extern char** environ;
 
 namespace rollway::probe {
@@ -50,8 +52,9 @@ class ExecRunner::Child : public std::enable_shared_from_this<Child> {
   }
 
   // Returns the child's pid, or 0 when it could not be started (the failure is posted).
-  int start(const std::vector<std::string>& command) {
-    std::string error = spawn(command);
+  // With `context`: the instance's argv substitution, environment and working directory.
+  int start(const std::vector<std::string>& command, const std::optional<ExecContext>& context) {
+    std::string error = spawn(command, context);
     if (!error.empty()) {
       asio::post(timer_.get_executor(), [self = shared_from_this(), error] {
         self->deliver(ProbeResult{ProbeOutcome::kFailure, error});
@@ -77,12 +80,32 @@ class ExecRunner::Child : public std::enable_shared_from_this<Child> {
   }
 
  private:
-  std::string spawn(const std::vector<std::string>& command) {
+  std::string spawn(const std::vector<std::string>& command, const std::optional<ExecContext>& context) {
     if (command.empty() || command.front().empty()) return "exec probe has no command";
+    // What execve gets: as given (the caller's environment, PATH and directory), or
+    // prepared exactly as the instance's own command was.
+    std::string executable = command.front();
+    std::vector<std::string> args = command;
+    std::vector<std::string> envStrings;
+    std::string workingDir;
+    if (context) {
+      supervisor::LaunchSpec launch = context->launch;
+      launch.command = command;
+      auto prepared = supervisor::prepareLaunch(launch, context->baseEnv, "");
+      if (!prepared) return fmt::format("exec probe: {}", prepared.error().message);
+      executable = prepared->executable;
+      args = std::move(prepared->argv);
+      envStrings = std::move(prepared->envp);
+      workingDir = prepared->workingDir;
+    }
     std::vector<char*> argv;
-    argv.reserve(command.size() + 1);
-    for (const auto& arg : command) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.reserve(args.size() + 1);
+    for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);
+    std::vector<char*> envp;
+    envp.reserve(envStrings.size() + 1);
+    for (const auto& e : envStrings) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
 
     int pipeFds[2];
     if (::pipe2(pipeFds, O_CLOEXEC) != 0) return fmt::format("pipe: {}", std::strerror(errno));
@@ -95,6 +118,7 @@ class ExecRunner::Child : public std::enable_shared_from_this<Child> {
     posix_spawn_file_actions_adddup2(&actions, pipeFds[1], 1);
     posix_spawn_file_actions_adddup2(&actions, pipeFds[1], 2);
     posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    if (!workingDir.empty()) posix_spawn_file_actions_addchdir_np(&actions, workingDir.c_str());
     sigset_t none;
     sigset_t all;
     sigemptyset(&none);
@@ -104,7 +128,8 @@ class ExecRunner::Child : public std::enable_shared_from_this<Child> {
     posix_spawnattr_setpgroup(&attr, 0);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     pid_t pid = 0;
-    int rc = ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), environ);
+    int rc = context ? ::posix_spawn(&pid, executable.c_str(), &actions, &attr, argv.data(), envp.data())
+                     : ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     ::close(pipeFds[1]);
@@ -246,15 +271,16 @@ class ExecRunner::Child : public std::enable_shared_from_this<Child> {
   bool completed_ = false;
 };
 
-ExecRunner::ExecRunner(asio::io_context& io, std::vector<std::string> command, std::chrono::seconds timeout)
-    : io_(io), command_(std::move(command)), timeout_(timeout) {}
+ExecRunner::ExecRunner(asio::io_context& io, std::vector<std::string> command, std::chrono::seconds timeout,
+                       std::optional<ExecContext> context)
+    : io_(io), command_(std::move(command)), timeout_(timeout), context_(std::move(context)) {}
 
 ExecRunner::~ExecRunner() { cancel(); }
 
 void ExecRunner::run(Callback done) {
   cancel();
   current_ = std::make_shared<Child>(io_, timeout_, std::move(done));
-  int pid = current_->start(command_);
+  int pid = current_->start(command_, context_);
   if (pid > 0) lastPid_ = pid;
 }
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,9 @@ namespace rollway::probe {
 // SIGKILLed, the child reaped, and the result is kTimeout.
 class ExecRunner final : public ProbeRunner {
  public:
-  ExecRunner(asio::io_context& io, std::vector<std::string> command, std::chrono::seconds timeout);
+  // With `context`: argv substituted, environment and working directory of that instance.
+  ExecRunner(asio::io_context& io, std::vector<std::string> command, std::chrono::seconds timeout,
+             std::optional<ExecContext> context = std::nullopt);
   ~ExecRunner() override;
   void run(Callback done) override;
   void cancel() override;
@@ -30,6 +33,7 @@ class ExecRunner final : public ProbeRunner {
   asio::io_context& io_;
   std::vector<std::string> command_;
   std::chrono::seconds timeout_;
+  std::optional<ExecContext> context_;
   std::shared_ptr<Child> current_;
   int lastPid_ = 0;
 };

@@ -22,7 +22,7 @@ std::unique_ptr<ProbeRunner> makeProbeRunner(asio::io_context& io, const spec::P
     case spec::ProbeKind::kExec:
       break;
   }
-  return std::make_unique<ExecRunner>(io, probe.exec.command, timeout);
+  return std::make_unique<ExecRunner>(io, probe.exec.command, timeout, instance.exec);
 }
 
 }  // namespace rollway::probe

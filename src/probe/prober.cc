@@ -68,7 +68,7 @@ Prober::~Prober() {
 }
 
 Result<void> Prober::add(const std::string& instanceId, const std::string& host, int port,
-                         const spec::Template& tmpl, SteadyTime startTime) {
+                         const spec::Template& tmpl, SteadyTime startTime, std::optional<ExecContext> exec) {
   if (instances_.count(instanceId) != 0) {
     return fail(ErrorCode::kConflict, "instance {} is already probed", instanceId);
   }
@@ -84,7 +84,7 @@ Result<void> Prober::add(const std::string& instanceId, const std::string& host,
   }
   auto instance = std::make_shared<Instance>(io_, instanceId,
                                              ProbeTracker(clock_, tmpl, startTime, minReadySeconds_));
-  ProbeEndpoint endpoint{host.empty() ? std::string("127.0.0.1") : host, port};
+  ProbeEndpoint endpoint{host.empty() ? std::string("127.0.0.1") : host, port, std::move(exec)};
   for (ProbeType type : kAllProbeTypes) {
     if (const spec::Probe* probe = instance->tracker.probe(type)) {
       instance->runners[static_cast<size_t>(type)] = makeProbeRunner(io_, *probe, endpoint);

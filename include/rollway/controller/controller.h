@@ -40,6 +40,7 @@ struct ControllerOptions {
   supervisor::BackoffPolicy backoff;
   std::chrono::milliseconds resyncPeriod{1000};   // level-triggered resync of every service
   std::chrono::milliseconds drainPollPeriod{100}; // in-flight polling during termination
+  std::string caFile;  // CA bundle for https:// providers and webhooks; "" = the system's
 };
 
 // The control plane's reconcile loop. Level-triggered: every pass reads the desired
@@ -105,6 +106,8 @@ class Controller {
   void reconcileCanary(Service& s, const std::vector<Instance*>& mine);
   void reconcileBlueGreen(Service& s, const std::vector<Instance*>& mine);
   bool stepsActive(const Service& s) const;
+  // An event when the disruption budget starts holding back (or holds back differently).
+  void noteBudget(Service& s, int held, int budget);
   static int availableOn(const std::vector<Instance*>& mine, const std::string& hash);
   // An aborted Canary/BlueGreen holds the stable revision only; false when not aborted.
   bool keepAborted(Service& s, const std::vector<Instance*>& mine);
@@ -118,11 +121,15 @@ class Controller {
   ServiceView viewFor(const Service& s) const;
   void rollback(Service& s);
   void pushSnapshot();
+  void setPushError(const std::string& error);
   void adopt(const store::InstanceRecord& record);
 
   // Instances.
   void startNew(Service& s, const std::string& hash);
   Result<void> spawn(Instance& inst);
+  // What the instance runs with; exec probes run in that same context.
+  supervisor::LaunchSpec launchSpec(const Instance& inst) const;
+  probe::ExecContext execContext(const Instance& inst) const;
   void onProbeEvent(const std::string& name, const probe::ProbeEvent& event);
   void onExit(const std::string& name, const supervisor::ExitInfo& exit);
   void killForRestart(Instance& inst, const std::string& reason);
@@ -130,6 +137,7 @@ class Controller {
 
   // The termination sequence: drain, wait for in-flight, preStop, SIGTERM, SIGKILL.
   void beginTermination(Instance& inst, const std::string& reason);
+  void startTerminationSequence(Instance& inst, const std::string& reason);
   void terminationStep(const std::string& name);
   void runPreStop(Instance& inst);
   void sendSigterm(Instance& inst);
@@ -149,6 +157,7 @@ class Controller {
   ControllerOptions options_;
   Logger logger_;
   supervisor::InstanceLogs logs_;
+  supervisor::EnvMap baseEnv_;
   supervisor::PortAllocator ports_;
   std::unique_ptr<supervisor::Supervisor> supervisor_;
   std::unique_ptr<probe::Prober> prober_;
@@ -162,6 +171,8 @@ class Controller {
   bool timerArmed_ = false;
   bool reconciling_ = false;
   std::optional<proxy::RoutingSnapshot> lastPushed_;
+  std::string pushError_;  // why the proxy does not have the current snapshot; "" = it has
+  SteadyTime lastPushAttempt_{};
   SteadyTime lastRotate_{};
   bool shuttingDownAll_ = false;
   bool proxyStopping_ = false;

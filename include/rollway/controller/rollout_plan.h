@@ -24,6 +24,7 @@ struct PlanInstance {
 struct RolloutPlan {
   int start = 0;                  // new instances of the desired revision to start now
   std::vector<std::string> stop;  // instances to drain and stop now, in this order
+  int heldByBudget = 0;           // old available instances the rolling bounds allowed to stop, the budget not
   bool operator==(const RolloutPlan&) const = default;
 };
 
@@ -36,8 +37,12 @@ struct RolloutPlan {
 //     instances that are not available (unhealthy go first), up to maxScaledDown; then
 //     old available ones while  available > replicas - maxUnavailable.
 // So at all times total <= replicas + maxSurge and available >= replicas - maxUnavailable
-// (once reached). Pure: the same input gives the same plan.
+// (once reached). The disruption budget (`budgetAvailable`, see requiredAvailable)
+// bounds the second half too: an old available instance is stopped only while at least
+// budgetAvailable others stay available (an unavailable one costs no availability and is
+// never held); what it holds back is counted in heldByBudget. Pure: the same input gives
+// the same plan.
 RolloutPlan planRollingUpdate(int replicas, const spec::RollingUpdate& rollingUpdate,
-                              const std::vector<PlanInstance>& instances);
+                              const std::vector<PlanInstance>& instances, int budgetAvailable = 0);
 
 }  // namespace rollway::controller

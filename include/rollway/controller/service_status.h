@@ -49,6 +49,10 @@ struct ServiceStatus {
   std::string previousHash;        // the stable template before it (BlueGreen keeps it up a while)
   std::string skipStepsHash;       // an undo/rollback target: straight to 100 %, no steps
   nlohmann::json analysis;         // the last Measurement (analysis::toJson), or null
+  // Non-empty while the proxy has not taken the current routing snapshot (it refused it
+  // or did not answer): what the proxy routes is older than this status; instances
+  // leaving rotation are not signalled until it is in effect.
+  std::string routingError;
   bool operator==(const ServiceStatus&) const = default;
 };
 

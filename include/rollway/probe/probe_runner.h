@@ -4,8 +4,11 @@
 #include <memory>
 #include <string>
 
+#include <optional>
+
 #include "rollway/probe/probe_state.h"
 #include "rollway/spec/service_spec.h"
+#include "rollway/supervisor/launch_spec.h"
 
 namespace asio {
 class io_context;
@@ -29,10 +32,20 @@ class ProbeRunner {
   virtual void cancel() = 0;
 };
 
+// The instance an exec probe runs "inside", as a container's probe does: argv gets the
+// instance's ${...} substitution, the process its environment (base < template env <
+// PORT, ROLLWAY_*) and its working directory; the command is looked up in its PATH.
+// Exactly what supervisor::prepareLaunch gives the instance itself.
+struct ExecContext {
+  supervisor::LaunchSpec launch;  // the instance's (its command is replaced by the probe's)
+  supervisor::EnvMap baseEnv;     // the daemon's base environment (PATH, HOME, LANG)
+};
+
 // Where an instance listens: probe host/port 0 and "" fall back to these.
 struct ProbeEndpoint {
   std::string host = "127.0.0.1";
   int port = 0;
+  std::optional<ExecContext> exec;  // absent: exec probes run in the caller's context
 };
 
 // The runner for `probe.kind`.

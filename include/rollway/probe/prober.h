@@ -9,6 +9,7 @@
 
 #include "rollway/common/clock.h"
 #include "rollway/common/result.h"
+#include "rollway/probe/probe_runner.h"
 #include "rollway/probe/probe_state.h"
 #include "rollway/spec/service_spec.h"
 
@@ -44,8 +45,10 @@ class Prober {
   // Starts probing an instance that started at `startTime` and listens on host:port
   // (host "" = 127.0.0.1; port 0 is fine when every probe names its own port or is exec).
   // The first events (e.g. Started/Ready without probes) come from the io_context.
+  // `exec`: the instance's context for exec probes (see ExecContext).
   Result<void> add(const std::string& instanceId, const std::string& host, int port,
-                   const spec::Template& tmpl, SteadyTime startTime);
+                   const spec::Template& tmpl, SteadyTime startTime,
+                   std::optional<ExecContext> exec = std::nullopt);
   // Stops probing it: probes in flight are cancelled (exec children killed and reaped),
   // no callback for it afterwards. Unknown ids are ignored.
   void remove(const std::string& instanceId);

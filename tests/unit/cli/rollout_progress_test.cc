@@ -209,6 +209,25 @@ TEST(AnalysisLine, OneEntryPerMetricAndNothingWithoutAWindow) {
             "analysis: error-rate - Inconclusive; checkout 0.01235 Successful");
 }
 
+TEST(RolloutWatch, ShowsARoutingSnapshotTheProxyDidNotTake) {
+  RolloutWatch w("web", 5);
+  auto s = status(3, "Progressing", 4, 4);
+  s.terminatingReplicas = 1;
+  s.routingError = "proxy rejected routing snapshot 7: listeners[0].listen: bad address";
+  EXPECT_EQ(w.observe(s).lines,
+            Lines{"Waiting for rollout of service/web to revision 3 (v2): 4 of 4 updated, 4 available, 1 terminating; "
+                  "proxy rejected routing snapshot 7: listeners[0].listen: bad address..."});
+  s.strategy = "RollingUpdate";
+  s.message = "rolling out";
+  EXPECT_EQ(describeRollout(s),
+            "Rollout:\n"
+            "  Strategy:          RollingUpdate\n"
+            "  Phase:             Progressing\n"
+            "  Message:           rolling out\n"
+            "  Routing:           proxy rejected routing snapshot 7: listeners[0].listen: bad address\n"
+            "  Stable revision:   <none>\n");
+}
+
 TEST(DescribeRollout, RollingUpdateShowsTheBasics) {
   auto s = status(3, "Complete", 4, 4);
   s.strategy = "RollingUpdate";

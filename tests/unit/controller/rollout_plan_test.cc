@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "rollway/controller/disruption_budget.h"
 #include "rollway/controller/rolling_bounds.h"
 
 namespace rollway::controller {
@@ -140,6 +141,102 @@ TEST(RolloutPlan, ScaleUpAndDownDuringARollout) {
   Sim down{8,  surgeAndUnavailable(IntOrPercent::percent(25), IntOrPercent::percent(25))};
   runToCompletion(down, 8, std::make_pair(1, 2));
   EXPECT_LE(down.maxTotalSeen, 10);
+}
+
+// spec.disruptionBudget resolved as Kubernetes' PDB desiredHealthy, capped at replicas.
+TEST(DisruptionBudget, RequiredAvailableTable) {
+  auto minAvail = [](IntOrPercent v) { return spec::DisruptionBudget{v, std::nullopt}; };
+  auto maxUnavail = [](IntOrPercent v) { return spec::DisruptionBudget{std::nullopt, v}; };
+  struct Row {
+    int replicas;
+    std::optional<spec::DisruptionBudget> budget;
+    int want;
+  } rows[] = {
+      {4, std::nullopt, 0},
+      {4, minAvail(IntOrPercent::absolute(3)), 3},
+      {4, minAvail(IntOrPercent::percent(50)), 2},
+      {5, minAvail(IntOrPercent::percent(50)), 3},   // rounds up
+      {4, maxUnavail(IntOrPercent::absolute(1)), 3},
+      {5, maxUnavail(IntOrPercent::percent(30)), 3},  // 30 % of 5 = 1.5 -> 2 may be unavailable
+      {2, minAvail(IntOrPercent::absolute(5)), 2},    // capped: a scale down is not held
+      {0, minAvail(IntOrPercent::absolute(1)), 0},
+      {3, maxUnavail(IntOrPercent::absolute(5)), 0},
+  };
+  for (const auto& row : rows) {
+    EXPECT_EQ(requiredAvailable(row.replicas, row.budget), row.want) << row.replicas;
+  }
+}
+
+// The canary / blue-green scale downs (applyCounts): candidates in stop order.
+TEST(DisruptionBudget, BudgetedStopsTable) {
+  struct Row {
+    std::vector<bool> candidates;
+    int available;
+    int required;
+    BudgetedStops want;
+  } rows[] = {
+      {{true, true}, 4, 0, {{0, 1}, 0, 2}},
+      {{true, true}, 4, 3, {{0}, 1, 3}},
+      {{false, true, true}, 2, 2, {{0}, 2, 2}},    // the unavailable one goes, the others stay
+      {{true, false}, 3, 3, {{1}, 1, 3}},
+      {{}, 3, 3, {{}, 0, 3}},
+  };
+  for (const auto& row : rows) {
+    EXPECT_EQ(budgetedStops(row.candidates, row.available, row.required), row.want)
+        << row.available << " available, " << row.required << " required";
+  }
+}
+
+// Rolling bounds allow stopping two old instances at once (maxUnavailable 2); the budget
+// (3 of 4 available) allows one, and holds the other back.
+TEST(RolloutPlan, BudgetHoldsBackWhatTheRollingBoundsAllow) {
+  auto r = surgeAndUnavailable(IntOrPercent::absolute(0), IntOrPercent::absolute(2));
+  std::vector<PlanInstance> all = {inst("o1", false, true, 1, 1), inst("o2", false, true, 1, 2),
+                                   inst("o3", false, true, 1, 3), inst("o4", false, true, 1, 4)};
+  struct Row {
+    int budget;
+    size_t stops;
+    int held;
+  } rows[] = {{0, 2, 0}, {2, 2, 0}, {3, 1, 1}, {4, 0, 2}};
+  for (const auto& row : rows) {
+    auto plan = planRollingUpdate(4, r, all, row.budget);
+    EXPECT_EQ(plan.stop.size(), row.stops) << "budget " << row.budget;
+    EXPECT_EQ(plan.heldByBudget, row.held) << "budget " << row.budget;
+  }
+}
+
+// An old instance that is not available costs no availability: never held.
+TEST(RolloutPlan, BudgetNeverHoldsUnavailableOldInstances) {
+  auto r = surgeAndUnavailable(IntOrPercent::absolute(1), IntOrPercent::absolute(1));
+  std::vector<PlanInstance> all = {inst("o1", false, true, 1, 1), inst("o2", false, false, 1, 2),
+                                   inst("o3", false, true, 1, 3), inst("n1", true, true, 2, 4)};
+  auto plan = planRollingUpdate(3, r, all, 3);
+  EXPECT_EQ(plan.stop, (std::vector<std::string>{"o2"}));
+}
+
+// A whole rollout with maxUnavailable 50 % and a budget of 3 of 4: available never drops
+// below 3, and the rollout still completes.
+TEST(RolloutPlan, BudgetBoundsAWholeRollout) {
+  auto r = surgeAndUnavailable(IntOrPercent::absolute(1), IntOrPercent::percent(50));
+  std::vector<PlanInstance> all;
+  for (int i = 0; i < 4; ++i) all.push_back(inst("o" + std::to_string(i), false, true, 1, i));
+  int next = 0;
+  int minAvailableSeen = 4;
+  for (int round = 0; round < 40; ++round) {
+    for (auto& i : all) i.available = i.ready = true;  // started last round: available now
+    auto plan = planRollingUpdate(4, r, all, 3);
+    std::erase_if(all, [&](const PlanInstance& i) {
+      return std::find(plan.stop.begin(), plan.stop.end(), i.name) != plan.stop.end();
+    });
+    int available = static_cast<int>(std::count_if(all.begin(), all.end(), [](auto& i) { return i.available; }));
+    minAvailableSeen = std::min(minAvailableSeen, available);
+    for (int k = 0; k < plan.start; ++k, ++next) all.push_back(inst("n" + std::to_string(next), true, false, 2, 100 + next));
+    bool done = all.size() == 4 && std::all_of(all.begin(), all.end(), [](auto& i) { return i.updated; });
+    if (done) break;
+  }
+  EXPECT_GE(minAvailableSeen, 3);
+  EXPECT_EQ(all.size(), 4u);
+  EXPECT_TRUE(std::all_of(all.begin(), all.end(), [](auto& i) { return i.updated; }));
 }
 
 }  // namespace plan_test

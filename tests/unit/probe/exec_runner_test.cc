@@ -6,7 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <cerrno>
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -142,6 +145,49 @@ TEST_F(ExecRunnerTest, MissingCommandIsFailure) {
   ProbeResult result = probeOnce(runner);
   EXPECT_EQ(result.outcome, ProbeOutcome::kFailure);
   EXPECT_NE(result.message.find("No such file"), std::string::npos) << result.message;
+}
+
+// The probe runs "inside" the instance (as in a container): ${PORT} in argv, the
+// template's env and rollway's variables in its environment, the instance's working
+// directory; nothing else of the caller's environment.
+TEST_F(ExecRunnerTest, RunsInTheInstanceContext) {
+  char tmpl[] = "/tmp/rollway-probe-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  ASSERT_EQ(::close(::open((dir + "/marker").c_str(), O_CREAT | O_WRONLY, 0644)), 0);
+  ::setenv("ROLLWAY_PROBE_TEST_LEAK", "leaked", 1);
+  ExecContext context;
+  context.launch.instance = "web-1-abcde";
+  context.launch.service = "web";
+  context.launch.revision = 1;
+  context.launch.port = 43210;
+  context.launch.env = {{"GREETING", "hello"}, {"WHERE", "port ${PORT}"}};
+  context.launch.workingDir = dir;
+  context.baseEnv = {{"PATH", "/usr/bin:/bin"}};
+  ExecRunner runner(io_,
+                    {"sh", "-c",
+                     "test \"$GREETING\" = hello && test -f ./marker && test ${PORT} -eq 43210 && "
+                     "test \"$PORT\" = 43210 && test \"$WHERE\" = 'port 43210' && "
+                     "test \"$ROLLWAY_INSTANCE\" = web-1-abcde && test -z \"$ROLLWAY_PROBE_TEST_LEAK\" && "
+                     "test \"$(pwd)\" = \"$1\"",
+                     "probe", dir},
+                    std::chrono::seconds(2), context);
+  ProbeResult result = probeOnce(runner);
+  EXPECT_EQ(result.outcome, ProbeOutcome::kSuccess) << result.message;
+  ::unsetenv("ROLLWAY_PROBE_TEST_LEAK");
+  std::filesystem::remove_all(dir);
+}
+
+// A command missing from the instance's PATH fails the attempt with a clear message.
+TEST_F(ExecRunnerTest, CommandNotInTheInstancePathFails) {
+  ExecContext context;
+  context.launch.instance = "web-1-abcde";
+  context.launch.port = 1;
+  context.baseEnv = {{"PATH", "/nonexistent"}};
+  ExecRunner runner(io_, {"true"}, std::chrono::seconds(1), context);
+  ProbeResult result = probeOnce(runner);
+  EXPECT_EQ(result.outcome, ProbeOutcome::kFailure);
+  EXPECT_NE(result.message.find("not found"), std::string::npos) << result.message;
 }
 
 TEST_F(ExecRunnerTest, EmptyCommandIsFailure) {

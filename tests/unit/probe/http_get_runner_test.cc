@@ -22,7 +22,7 @@ class HttpGetRunnerTest : public ::testing::Test {
     probe.httpGet.path = path;
     probe.httpGet.httpHeaders = headers_;
     probe.timeoutSeconds = timeoutSeconds;
-    return makeProbeRunner(io_, probe, ProbeEndpoint{"127.0.0.1", port});
+    return makeProbeRunner(io_, probe, ProbeEndpoint{"127.0.0.1", port, std::nullopt});
   }
   ProbeResult probeOnce(ProbeRunner& r) {
     std::optional<ProbeResult> result;
@@ -175,7 +175,7 @@ TEST_F(HttpGetRunnerTest, HostnameIsResolved) {
   probe.kind = spec::ProbeKind::kHttpGet;
   probe.httpGet.host = "localhost";
   probe.httpGet.port = server_.port();
-  auto r = makeProbeRunner(io_, probe, ProbeEndpoint{"127.0.0.1", 1});
+  auto r = makeProbeRunner(io_, probe, ProbeEndpoint{"127.0.0.1", 1, std::nullopt});
   ProbeResult result = probeOnce(*r);
   // localhost may resolve to ::1 first; async_connect tries every address.
   EXPECT_EQ(result.outcome, ProbeOutcome::kSuccess) << result.message;

@@ -23,7 +23,7 @@ TEST(TcpSocketRunnerTest, ConnectIsSuccess) {
   testing::TestHttpServer server(io);
   spec::Probe probe;
   probe.kind = spec::ProbeKind::kTcpSocket;
-  auto runner = makeProbeRunner(io, probe, ProbeEndpoint{"127.0.0.1", server.port()});
+  auto runner = makeProbeRunner(io, probe, ProbeEndpoint{"127.0.0.1", server.port(), std::nullopt});
   ProbeResult result = probeOnce(io, *runner);
   EXPECT_EQ(result.outcome, ProbeOutcome::kSuccess) << result.message;
   EXPECT_TRUE(runUntil(io, [&] { return server.accepted() == 1; }));
@@ -35,7 +35,7 @@ TEST(TcpSocketRunnerTest, ProbePortOverridesInstancePort) {
   spec::Probe probe;
   probe.kind = spec::ProbeKind::kTcpSocket;
   probe.tcpSocket.port = server.port();
-  auto runner = makeProbeRunner(io, probe, ProbeEndpoint{"127.0.0.1", testing::unusedPort(io)});
+  auto runner = makeProbeRunner(io, probe, ProbeEndpoint{"127.0.0.1", testing::unusedPort(io), std::nullopt});
   EXPECT_EQ(probeOnce(io, *runner).outcome, ProbeOutcome::kSuccess);
 }
 
@@ -43,7 +43,7 @@ TEST(TcpSocketRunnerTest, NothingListeningIsFailure) {
   asio::io_context io;
   spec::Probe probe;
   probe.kind = spec::ProbeKind::kTcpSocket;
-  auto runner = makeProbeRunner(io, probe, ProbeEndpoint{"127.0.0.1", testing::unusedPort(io)});
+  auto runner = makeProbeRunner(io, probe, ProbeEndpoint{"127.0.0.1", testing::unusedPort(io), std::nullopt});
   ProbeResult result = probeOnce(io, *runner);
   EXPECT_EQ(result.outcome, ProbeOutcome::kFailure);
   EXPECT_NE(result.message.find("refused"), std::string::npos) << result.message;

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <vector>
+
+#include "rollway/spec/service_spec.h"
+
+namespace rollway::controller {
+
+// spec.disruptionBudget as Kubernetes' PodDisruptionBudget computes desiredHealthy:
+// minAvailable resolved against `replicas` rounding up, or replicas - maxUnavailable
+// (rounded up); no budget = 0. Capped at `replicas`, so a scale down is never held.
+// Voluntary disruptions (rolling updates, rollout restart, canary / blue-green scale
+// downs) never take an available instance away when fewer than this would remain;
+// crashes and liveness restarts are not held.
+int requiredAvailable(int replicas, const std::optional<spec::DisruptionBudget>& budget);
+
+// Which of `candidates` (in stop order; true = available) may stop now when `available`
+// instances of the service are available and `required` must stay: an unavailable one
+// always, an available one only while available - 1 >= required.
+struct BudgetedStops {
+  std::vector<size_t> stop;  // indexes into candidates, in order
+  int held = 0;              // available candidates the budget keeps
+  int availableAfter = 0;
+  bool operator==(const BudgetedStops&) const = default;
+};
+BudgetedStops budgetedStops(const std::vector<bool>& candidates, int available, int required);
+
+}  // namespace rollway::controller
