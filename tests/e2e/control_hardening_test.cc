@@ -109,8 +109,11 @@ TEST_F(ControlHardeningTest, LivenessRestartRunsPreStopBeforeSigterm) {
   std::string marker = tmp_ / "prestop-ran";
   service_.replicas = 1;
   service_.terminationGracePeriodSeconds = 5;
-  service_.appArgs = {"--hang-healthz-after", "2s"};
+  service_.appArgs = {"--hang-healthz-after", "4s"};
+  // The startup probe holds liveness back until the app listens (an ASan build starts
+  // slowly: without it, liveness with failureThreshold 1 restarts it before it is up).
   service_.extraTemplate =
+      "    startupProbe: {httpGet: {path: /healthz}, periodSeconds: 1, failureThreshold: 15}\n"
       "    livenessProbe: {httpGet: {path: /healthz}, periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 1}\n"
       "    lifecycle: {preStop: {exec: {command: [\"sh\", \"-c\", \"echo PRESTOP-RAN; touch " + marker + "\"]}}}\n";
   apply();
