@@ -35,20 +35,10 @@ class ControlHardeningTest : public ::testing::Test {
 
   // The instances that are ready, once there are `n` of them.
   nlohmann::json waitReady(size_t n, std::chrono::milliseconds timeout) {
-    nlohmann::json ready = nlohmann::json::array();
-    waitFor(
-        [&] {
-          ready = nlohmann::json::array();
-          for (const auto& i : daemon_->instances(service_.name)) {
-            if (i.value("ready", false)) ready.push_back(i);
-          }
-          return ready.size() == n;
-        },
-        timeout);
-    return ready;
+    return daemon_->waitReadyInstances(service_.name, n, timeout);
   }
 
-  std::string events() { return daemon_->run({"events", service_.name, "--limit", "1000"}).out; }
+  std::string events() { return daemon_->events(service_.name); }
 
   std::string instanceLog(const std::string& name) { return readFile(daemon_->dataDir() + "/logs/" + name + ".log"); }
 

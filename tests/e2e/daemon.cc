@@ -124,6 +124,24 @@ std::string Daemon::log() const {
 
 void Daemon::rememberPids() { instances(); }
 
+nlohmann::json Daemon::waitReadyInstances(const std::string& service, size_t n, std::chrono::milliseconds timeout) {
+  nlohmann::json ready = nlohmann::json::array();
+  waitFor(
+      [&] {
+        ready = nlohmann::json::array();
+        for (const auto& i : instances(service)) {
+          if (i.value("ready", false)) ready.push_back(i);
+        }
+        return ready.size() == n;
+      },
+      timeout);
+  return ready;
+}
+
+std::string Daemon::events(const std::string& service) const {
+  return run({"events", service, "--limit", "1000"}).out;
+}
+
 std::string demoServiceYaml(const DemoService& s) {
   std::ostringstream y;
   y << "apiVersion: rollway.dev/v1\nkind: Service\nmetadata: {name: " << s.name << "}\nspec:\n"

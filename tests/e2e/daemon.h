@@ -44,6 +44,10 @@ class Daemon {
   CommandResult apply(const struct DemoService& service, const std::string& dir) const;
   // `get instances -o json` items (remembers their PIDs for the clean-up).
   nlohmann::json instances(const std::string& service = "");
+  // The service's ready instances once there are `n` of them (fewer when `timeout` passed).
+  nlohmann::json waitReadyInstances(const std::string& service, size_t n, std::chrono::milliseconds timeout);
+  // `rollway events SERVICE` (the last 1000), as printed.
+  std::string events(const std::string& service) const;
   // Service status (`/v1/services/NAME/status` through `get`), or null.
   nlohmann::json status(const std::string& service) const;
   std::string socket() const { return dataDir_ + "/rollway.sock"; }

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rollway::e2e {
@@ -74,6 +75,10 @@ class Process {
 bool waitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
 std::string readFile(const std::string& path);
+// Printable form of raw bytes for failure messages (\r \n \t \xNN), cut after `max`.
+std::string escapedBytes(std::string_view bytes, size_t max = 400);
+// A blocking TCP connection to 127.0.0.1:port with TCP_NODELAY, or -1.
+int connectLoopback(int port);
 void writeFile(const std::string& path, const std::string& text);
 
 }  // namespace rollway::e2e

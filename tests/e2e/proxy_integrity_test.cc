@@ -38,45 +38,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-std::string escaped(std::string_view bytes, size_t max = 600) {
-  std::string out;
-  for (unsigned char c : bytes.substr(0, max)) {
-    if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c < 0x20 || c >= 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  if (bytes.size() > max) out += "...(" + std::to_string(bytes.size()) + " bytes)";
-  return out;
-}
-
-int connectTo(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return fd;
-}
-
 // One raw client connection.
 class Conn {
  public:
-  explicit Conn(int port) : fd_(connectTo(port)) {}
+  explicit Conn(int port) : fd_(connectLoopback(port)) {}
   ~Conn() {
     if (fd_ >= 0) ::close(fd_);
   }
@@ -269,13 +234,13 @@ class ProxyIntegrity : public ::testing::Test {
   // of a second response came after it; `/after` never reached the upstream.
   void expectTruncatedThenClosed(Conn& c, bool closed, const std::string& what) {
     EXPECT_TRUE(closed) << what << ": the client connection stayed open after a broken response; got "
-                        << escaped(c.bytes());
+                        << escapedBytes(c.bytes(), 600);
     Parsed p = parseResponses(c.bytes(), {"GET", "GET"});
-    EXPECT_FALSE(p.garbage) << what << ": " << escaped(c.bytes());
+    EXPECT_FALSE(p.garbage) << what << ": " << escapedBytes(c.bytes(), 600);
     EXPECT_TRUE(p.truncated) << what << ": expected a cut-off response, got " << p.responses.size()
-                             << " complete one(s): " << escaped(c.bytes());
-    EXPECT_TRUE(p.responses.empty()) << what << ": " << escaped(c.bytes());
-    EXPECT_EQ(countOf(c.bytes(), "HTTP/1.1 "), 1) << what << ": a second response followed: " << escaped(c.bytes());
+                             << " complete one(s): " << escapedBytes(c.bytes(), 600);
+    EXPECT_TRUE(p.responses.empty()) << what << ": " << escapedBytes(c.bytes(), 600);
+    EXPECT_EQ(countOf(c.bytes(), "HTTP/1.1 "), 1) << what << ": a second response followed: " << escapedBytes(c.bytes(), 600);
     std::this_thread::sleep_for(100ms);
     EXPECT_EQ(countOf(recorded(), "/after"), 0) << what << ": the next request was forwarded on a desynced connection";
   }
@@ -599,7 +564,7 @@ TEST_P(ProxyResponseCorpus, AnsweredOrClosedNeverDesyncedAndCounted) {
   ASSERT_TRUE(c.ok());
   ASSERT_TRUE(c.send(request(v.method, "/raw/" + v.file) + kAfter));
   bool closed = c.readUntilClosed(6s);
-  std::string got = escaped(c.bytes());
+  std::string got = escapedBytes(c.bytes(), 600);
   EXPECT_TRUE(closed) << v.file << ": the connection neither closed nor finished; got " << got;
 
   Parsed p = parseResponses(c.bytes(), {v.method, "GET"});

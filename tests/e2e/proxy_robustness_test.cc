@@ -51,26 +51,6 @@ milliseconds since(Clock::time_point start) {
   return std::chrono::duration_cast<milliseconds>(Clock::now() - start);
 }
 
-// Printable form of raw bytes for failure messages.
-std::string escaped(std::string_view bytes, size_t max = 400) {
-  std::string out;
-  for (size_t i = 0; i < bytes.size() && i < max; ++i) {
-    unsigned char c = static_cast<unsigned char>(bytes[i]);
-    if (c == '\r') out += "\\r";
-    else if (c == '\n') out += "\\n";
-    else if (c == '\t') out += "\\t";
-    else if (c < 0x20 || c >= 0x7f) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", c);
-      out += hex;
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  if (bytes.size() > max) out += "...(" + std::to_string(bytes.size()) + " bytes)";
-  return out;
-}
-
 std::string outcomeName(int outcome) {
   switch (outcome) {
     case kClosed: return "close";
@@ -95,26 +75,10 @@ int freePort() {
   return port;
 }
 
-int connectTo(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return fd;
-}
-
 // One raw client connection; reads are bounded by poll().
 class Conn {
  public:
-  explicit Conn(int port) : fd_(connectTo(port)) {}
+  explicit Conn(int port) : fd_(connectLoopback(port)) {}
   ~Conn() {
     if (fd_ >= 0) ::close(fd_);
   }
@@ -258,7 +222,7 @@ class ProxyFixture {
       bool up = waitFor(
           [&] {
             if (!proxy_->running()) return true;
-            int fd = connectTo(proxyPort_);
+            int fd = connectLoopback(proxyPort_);
             if (fd >= 0) ::close(fd);
             return fd >= 0;
           },
@@ -437,7 +401,7 @@ TEST_P(ProxyCorpus, RejectedAndNothingReachesUpstream) {
   ASSERT_TRUE(index.count(file)) << file << " has no line in README.md";
   const CorpusCase& c = index[file];
   std::string bytes = fileBytes(corpusDir() + "/" + file);
-  SCOPED_TRACE(file + " (expected " + c.outcome + "), sent: " + escaped(bytes, 300));
+  SCOPED_TRACE(file + " (expected " + c.outcome + "), sent: " + escapedBytes(bytes, 300));
 
   uint64_t before = fx.recordSize();
   Conn conn(fx.port());
@@ -462,7 +426,7 @@ TEST_P(ProxyCorpus, RejectedAndNothingReachesUpstream) {
     std::string extra;
     EXPECT_TRUE(conn.closesWithoutMore(kAnswerBound, &extra))
         << file << ": connection not closed after the " << last << " answer"
-        << (extra.empty() ? "" : ", then the proxy sent: " + escaped(extra));
+        << (extra.empty() ? "" : ", then the proxy sent: " + escapedBytes(extra));
   }
 
   std::string gained = upstreamGained(fx, before);
@@ -476,11 +440,11 @@ TEST_P(ProxyCorpus, RejectedAndNothingReachesUpstream) {
                               : countOf(gained, " HTTP/1.") == good && countOf(gained, " /before-bad HTTP/1.1\r\n") == good;
   EXPECT_TRUE(upstreamOk) << file << ": the upstream must receive "
                           << (good == 0 ? std::string("nothing") : std::to_string(good) + " request(s) /before-bad")
-                          << ", it received " << gained.size() << " bytes: " << escaped(gained, 2000);
+                          << ", it received " << gained.size() << " bytes: " << escapedBytes(gained, 2000);
   bool ok = !::testing::Test::HasFailure();
   failed_ += ok ? 0 : 1;
   rows_.push_back(std::string(ok ? "ok  " : "FAIL") + " | " + file + " | " + c.outcome + " | " + got + " | " +
-                  (gained.empty() ? std::string("nothing") : std::to_string(gained.size()) + " bytes: " + escaped(gained, 120)));
+                  (gained.empty() ? std::string("nothing") : std::to_string(gained.size()) + " bytes: " + escapedBytes(gained, 120)));
 }
 
 INSTANTIATE_TEST_SUITE_P(HttpBad, ProxyCorpus, ::testing::ValuesIn(corpusFiles()),
@@ -528,7 +492,7 @@ TEST_P(ProxyGoodCorpus, AnsweredAndForwarded) {
   int requests = readGoodIndex()[file];
   ASSERT_GT(requests, 0) << file;
   std::string bytes = fileBytes(goodDir() + "/" + file);
-  SCOPED_TRACE(file + ", sent: " + escaped(bytes, 300));
+  SCOPED_TRACE(file + ", sent: " + escapedBytes(bytes, 300));
   uint64_t before = fx.recordSize();
   Conn conn(fx.port());
   ASSERT_TRUE(conn.ok()) << fx.logs();
@@ -540,7 +504,7 @@ TEST_P(ProxyGoodCorpus, AnsweredAndForwarded) {
     EXPECT_EQ(status, 200) << file << ": response " << i + 1;
   }
   std::string gained = upstreamGained(fx, before);
-  EXPECT_EQ(countOf(gained, " HTTP/1.1\r\n"), requests) << file << ": " << escaped(gained, 2000);
+  EXPECT_EQ(countOf(gained, " HTTP/1.1\r\n"), requests) << file << ": " << escapedBytes(gained, 2000);
   bool ok = !::testing::Test::HasFailure();
   failed_ += ok ? 0 : 1;
   rows_.push_back(std::string(ok ? "ok  " : "FAIL") + " | " + file + " | " + std::to_string(requests) + " x 200 | " + got +
@@ -570,10 +534,10 @@ TEST(ProxyRobustness, H2cUpgradeOfferIsDropped) {
                         "HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\nConnection: Upgrade, HTTP2-Settings\r\n\r\n"));
   ASSERT_EQ(conn.readStatus(kAnswerBound), 200) << fx.logs();
   std::string gained = upstreamGained(fx, before);
-  EXPECT_NE(gained.find("GET /h2c HTTP/1.1\r\n"), std::string::npos) << escaped(gained);
-  EXPECT_EQ(gained.find("h2c\r\n"), std::string::npos) << escaped(gained);
-  EXPECT_EQ(gained.find("HTTP2-Settings"), std::string::npos) << escaped(gained);
-  EXPECT_EQ(gained.find("Upgrade"), std::string::npos) << escaped(gained);
+  EXPECT_NE(gained.find("GET /h2c HTTP/1.1\r\n"), std::string::npos) << escapedBytes(gained);
+  EXPECT_EQ(gained.find("h2c\r\n"), std::string::npos) << escapedBytes(gained);
+  EXPECT_EQ(gained.find("HTTP2-Settings"), std::string::npos) << escapedBytes(gained);
+  EXPECT_EQ(gained.find("Upgrade"), std::string::npos) << escapedBytes(gained);
 }
 
 // The control: a good request does reach the record (so the corpus check can fail), and
@@ -594,7 +558,7 @@ TEST(ProxyRobustness, GoodRequestsReachTheUpstream) {
   ASSERT_TRUE(upstream);
   EXPECT_EQ(*upstream, std::to_string(fx.upstreamPort()));
   std::string gained = upstreamGained(fx, before);
-  EXPECT_NE(gained.find("GET /control HTTP/1.1\r\n"), std::string::npos) << escaped(gained);
+  EXPECT_NE(gained.find("GET /control HTTP/1.1\r\n"), std::string::npos) << escapedBytes(gained);
 
   // Same connection (keep-alive): a Content-Length body, then a chunked one, pipelined.
   before = fx.recordSize();
@@ -606,7 +570,7 @@ TEST(ProxyRobustness, GoodRequestsReachTheUpstream) {
   ASSERT_EQ(conn.readStatus(kAnswerBound, &response), 200) << fx.logs();
   EXPECT_EQ(response.body, "world!!!");
   gained = upstreamGained(fx, before);
-  EXPECT_EQ(countOf(gained, "POST /echo HTTP/1.1\r\n"), 2) << escaped(gained, 2000);
+  EXPECT_EQ(countOf(gained, "POST /echo HTTP/1.1\r\n"), 2) << escapedBytes(gained, 2000);
 }
 
 // --- slowloris -----------------------------------------------------------------------
@@ -635,7 +599,7 @@ TEST(ProxyRobustness, SlowlorisDoesNotStarveNormalClients) {
   std::vector<Slow> slow(kSlow);
   const auto start = Clock::now();
   for (auto& s : slow) {
-    s.fd = connectTo(fx.port());
+    s.fd = connectLoopback(fx.port());
     ASSERT_GE(s.fd, 0) << "connect " << &s - slow.data() << fx.logs();
     ::fcntl(s.fd, F_SETFL, ::fcntl(s.fd, F_GETFL) | O_NONBLOCK);
     s.firstByte = Clock::now();
@@ -730,7 +694,7 @@ TEST(ProxyRobustness, SlowlorisDoesNotStarveNormalClients) {
       ++answered408;
     } else {
       ++otherAnswer;
-      if (example.empty()) example = escaped(s.got, 200);
+      if (example.empty()) example = escapedBytes(s.got, 200);
     }
   }
   EXPECT_EQ(stillOpen, 0) << "slow connections still open " << kWindow.count() << " s after their first byte"
@@ -769,7 +733,7 @@ TEST(ProxyRobustness, HeaderTimeoutAnswers408) {
   EXPECT_LE(took, kHeaderTimeout + 1500ms);
   std::string extra;
   if (status == 408) {
-    EXPECT_TRUE(partial.closesWithoutMore(kAnswerBound, &extra)) << escaped(extra);
+    EXPECT_TRUE(partial.closesWithoutMore(kAnswerBound, &extra)) << escapedBytes(extra);
   }
 
   // The idle connection (idle timeout 60 s) still serves a request now.
@@ -778,8 +742,8 @@ TEST(ProxyRobustness, HeaderTimeoutAnswers408) {
                                     << fx.logs();
 
   std::string gained = upstreamGained(fx, before);
-  EXPECT_EQ(countOf(gained, "/partial"), 0) << escaped(gained, 2000);
-  EXPECT_EQ(countOf(gained, "GET /after-idle HTTP/1.1\r\n"), 1) << escaped(gained, 2000);
+  EXPECT_EQ(countOf(gained, "/partial"), 0) << escapedBytes(gained, 2000);
+  EXPECT_EQ(countOf(gained, "GET /after-idle HTTP/1.1\r\n"), 1) << escapedBytes(gained, 2000);
 }
 
 // --- oversized heads -----------------------------------------------------------------
@@ -816,7 +780,7 @@ TEST(ProxyRobustness, OversizedHeadAnswers431) {
     }
     EXPECT_EQ(outcomeName(conn.readStatus()), "431") << fx.logs();
     std::string gained = upstreamGained(fx, before);
-    EXPECT_TRUE(gained.empty()) << gained.size() << " bytes reached the upstream: " << escaped(gained);
+    EXPECT_TRUE(gained.empty()) << gained.size() << " bytes reached the upstream: " << escapedBytes(gained);
   }
 
   // Just under the limit is served and forwarded whole.
