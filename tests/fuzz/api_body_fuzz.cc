@@ -38,17 +38,21 @@ namespace {
 namespace fs = std::filesystem;
 
 // The harness's one piece of process state: a scratch dir made once, removed at exit.
-const std::string& scratchDir() {
-  static const std::string dir = [] {
-    std::string pattern = (fs::temp_directory_path() / "rollway-fuzz-api-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
+// A plain char array: it must outlive the atexit handler (a static std::string is
+// destroyed before a handler registered during its own initialization runs).
+char gScratch[] = "/tmp/rollway-fuzz-api-XXXXXX";
+
+const char* scratchDir() {
+  static const bool made = [] {
+    if (::mkdtemp(gScratch) == nullptr) std::abort();
     std::atexit([] {
       std::error_code ec;
-      fs::remove_all(scratchDir(), ec);
+      fs::remove_all(gScratch, ec);
     });
-    return pattern;
+    return true;
   }();
-  return dir;
+  (void)made;
+  return gScratch;
 }
 
 std::vector<rollway::http::Request> splitRequests(std::string_view text) {
@@ -96,7 +100,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (requests.empty()) return 0;
 
   static const bool verbose = std::getenv("ROLLWAY_FUZZ_VERBOSE") != nullptr;  // answers on stderr
-  const std::string dir = scratchDir() + "/run";
+  const std::string dir = std::string(scratchDir()) + "/run";
   std::error_code ec;
   fs::remove_all(dir, ec);
   FakeClock clock;
