@@ -1,10 +1,13 @@
 # rollway — quick start: `make run` and `make test`.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
 JOBS       ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-unit test-asan test-asan-only asan bench clean help
+.PHONY: all deps build run test test-unit test-asan test-asan-only asan bench fuzz clean help
 
 all: build
 
@@ -15,6 +18,7 @@ help:
 	@echo "make test-unit  unit tests of the release build only"
 	@echo "make asan       build the ASan/UBSan tree in $(ASAN_BUILD)/"
 	@echo "make bench      benchmarks against nginx / HAProxy (not part of make test)"
+	@echo "make fuzz       libFuzzer (clang, ASan/UBSan): each target FUZZ_SECONDS=$(FUZZ_SECONDS) s (not part of make test)"
 	@echo "make deps       install the Debian packages the build and tests need"
 
 deps:
@@ -65,5 +69,20 @@ bench: deps
 	cmake --build $(BUILD) -j$(JOBS)
 	bench/run.sh
 
+# Fuzzing (tests/fuzz/README.md): a clang tree of its own; every library is compiled
+# with coverage (-fsanitize=fuzzer-no-link) and ASan/UBSan, only the targets link
+# libFuzzer. Warnings are not errors there: -Werror is checked by the g++ trees.
+# Each target runs FUZZ_SECONDS, one after the other; any crash fails the target.
+$(FUZZ_BUILD)/build.ninja: CMakeLists.txt
+	scripts/install-deps.sh --fuzz
+	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+	  -DCMAKE_CXX_COMPILER=clang++ -DROLLWAY_FUZZ=ON -DROLLWAY_SANITIZE=ON -DROLLWAY_E2E_TESTS=OFF \
+	  -DROLLWAY_WERROR=OFF "-DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link" "-DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link" \
+	  "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" "-DCMAKE_C_FLAGS_DEBUG=-O1 -g1" $(CMAKE_FLAGS)
+
+fuzz: deps $(FUZZ_BUILD)/build.ninja
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target rollway_fuzzers
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -12,12 +12,15 @@ BUILD_PKGS=(
 )
 TEST_PKGS=(curl procps wrk prometheus openssl python3)
 BENCH_PKGS=(nginx-light haproxy)
+# make fuzz: clang 14 and its libFuzzer/sanitizer runtimes (libclang_rt.fuzzer-x86_64.a).
+FUZZ_PKGS=(clang libclang-rt-14-dev)
 
 want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
 case "${1:-}" in
   --bench) want+=("${BENCH_PKGS[@]}") ;;
+  --fuzz) want+=("${FUZZ_PKGS[@]}") ;;
   "") ;;
-  *) echo "usage: $0 [--bench]" >&2; exit 2 ;;
+  *) echo "usage: $0 [--bench|--fuzz]" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -20,6 +20,10 @@ bool isHostName(std::string_view s);
 // "http://..." or "https://..." with something after the scheme.
 bool isHttpUrl(std::string_view s);
 
+// Well-formed UTF-8 (RFC 3629: no overlong forms, surrogates or code points beyond
+// U+10FFFF). Returns the offset of the first bad byte, or npos when all is well.
+std::size_t firstInvalidUtf8(std::string_view s);
+
 // "ip:port", "[v6]:port", "localhost:port" or ":port" (all IPv4 interfaces); port
 // 1-65535; no other host names (parseListenAddress). "" when valid, else the reason.
 std::string checkListen(std::string_view s);

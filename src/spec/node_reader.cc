@@ -231,6 +231,10 @@ bool NodeReader::readString(const YAML::Node& node, const std::string& path, std
     error(path, node, fmt::format("must be a string, got {}", describe(node)));
     return false;
   }
+  if (firstInvalidUtf8(node.Scalar()) != std::string::npos) {  // e.g. from an escape sequence
+    error(path, node, "must be UTF-8 text");
+    return false;
+  }
   out = node.Scalar();
   return true;
 }

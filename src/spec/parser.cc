@@ -127,6 +127,12 @@ Result<std::vector<ServiceSpec>> parseUnguarded(std::string_view text, const std
     errors.push_back({file, "", "the file contains NUL bytes: not YAML text"});
     return finish();
   }
+  // Specs are stored and served as JSON, which is UTF-8 only (fuzz corpus spec_yaml/crash-*).
+  if (auto bad = firstInvalidUtf8(text); bad != std::string_view::npos) {
+    auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
+    errors.push_back({file, "", fmt::format("the file is not UTF-8 text (line {}, byte {})", line, bad)});
+    return finish();
+  }
   if (text.starts_with("\xef\xbb\xbf")) text.remove_prefix(3);  // UTF-8 byte order mark
   std::vector<Document> docs;
   std::size_t chunkCount = 0;

@@ -136,6 +136,11 @@ bool needsQuotes(const std::string& s) {
   for (auto special : kSpecial) {
     if (s == special) return true;
   }
+  // A raw control character (e.g. CR) would be read back as a line break or not at all;
+  // quoted, the emitter writes it as an escape (fuzz corpus spec_yaml/crash-cr-*).
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return true;
+  }
   if (s.front() == '.') return true;  // .5, .inf, .nan
   // Anything made only of number characters (1e5, 0x1F, 1_000, 1:30, -3) reads as a number.
   return s.find_first_not_of("0123456789.+-_:eExXoO") == std::string::npos;
