@@ -52,22 +52,28 @@ measure() {
   port=$(free_port)
   local cmd=("$bin" proxy --listen "127.0.0.1:$port" --upstream "127.0.0.1:$UP" --workers 1 --log-level warn --drain-timeout 1s)
   case $tool in
-    ir)     valgrind --tool=callgrind --callgrind-out-file="$out.cg" "${cmd[@]}" 2>"$out.err" & ;;
-    allocs) valgrind --tool=memcheck --leak-check=no "${cmd[@]}" 2>"$out.err" & ;;
-    sys)    strace -f -c -o "$out.st" "${cmd[@]}" 2>"$out.err" & ;;
+    ir)     valgrind --tool=callgrind --callgrind-out-file="$out.cg" "${cmd[@]}" >"$out.out" 2>"$out.err" & ;;
+    allocs) valgrind --tool=memcheck --leak-check=no "${cmd[@]}" >"$out.out" 2>"$out.err" & ;;
+    sys)    strace -f -c -o "$out.st" "${cmd[@]}" >"$out.out" 2>"$out.err" & ;;
   esac
-  local pid=$!
+  local pid=$! target
   PIDS+=("$pid")
-  load "$port" $((n + 1)) >/dev/null
-  kill -TERM "$pid" 2>/dev/null || true
-  # valgrind/strace forward SIGTERM; the proxy drains and exits.
+  target=$pid
+  if [[ $tool == sys ]]; then  # SIGTERM to strace would detach it: signal the proxy itself
+    for _ in $(seq 100); do target=$(pgrep -P "$pid" | head -n 1) && [[ -n $target ]] && break; sleep 0.1; done
+    PIDS+=("$target")
+  fi
+  local rc=0
+  load "$port" $((n + 1)) >/dev/null || rc=$?
+  kill -TERM "$target" 2>/dev/null || true
   for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
+  kill -KILL "$target" "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
+  (( rc == 0 )) || { echo "load through $bin failed" >&2; return 1; }
   case $tool in
     ir)     sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$out.cg" | head -1 ;;
     allocs) sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p' "$out.err" | tr -d , | head -1 ;;
-    sys)    awk '$NF == "total" { print $(NF-1) }' "$out.st" ;;
+    sys)    awk '$NF == "total" { print $4 }' "$out.st" ;;
   esac
 }
 

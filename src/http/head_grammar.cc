@@ -1,5 +1,8 @@
 #include "http/head_grammar.h"
 
+#include <array>
+#include <cstdint>
+#include <cstring>
 #include <string>
 
 namespace rollway::http::detail {
@@ -9,7 +12,71 @@ ParseError bad(std::string reason) { return ParseError{400, std::move(reason)}; 
 
 bool isDigit(unsigned char c) { return c >= '0' && c <= '9'; }
 bool isAlpha(unsigned char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
-bool isCtl(unsigned char c) { return c < 0x20 || c == 0x7f; }
+
+// One table lookup per byte on the request path (every head of every request and
+// response goes through here): which grammar classes a byte belongs to.
+enum : uint8_t {
+  kTchar = 1,   // RFC 9110 §5.6.2 tchar
+  kValue = 2,   // field-value / reason-phrase byte: VCHAR, SP, HTAB, obs-text (no CTL)
+  kTarget = 4,  // request-target byte: visible ASCII, not '#' (no CTL, SP or non-ASCII)
+  kRegName = 8, // Host reg-name byte as accepted here: ALPHA DIGIT - . _ ~ %
+};
+constexpr std::array<uint8_t, 256> makeClasses() {
+  std::array<uint8_t, 256> t{};
+  constexpr std::string_view kTcharPunct = "!#$%&'*+-.^_`|~";
+  for (int c = 0; c < 256; ++c) {
+    bool ctl = c < 0x20 || c == 0x7f;
+    bool tchar = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                 kTcharPunct.find(static_cast<char>(c)) != std::string_view::npos;
+    uint8_t v = 0;
+    if (tchar) v |= kTchar;
+    if (!ctl || c == '\t') v |= kValue;
+    if (!ctl && c != ' ' && c < 0x80 && c != '#') v |= kTarget;
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+        c == '_' || c == '~' || c == '%') {
+      v |= kRegName;
+    }
+    t[static_cast<size_t>(c)] = v;
+  }
+  return t;
+}
+constexpr std::array<uint8_t, 256> kClasses = makeClasses();
+
+// Length of the prefix of `s` whose bytes are all in `cls` (four at a time while they are).
+size_t spanOf(std::string_view s, uint8_t cls) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t i = 0, n = s.size();
+  for (; i + 4 <= n; i += 4) {
+    if ((kClasses[p[i]] & kClasses[p[i + 1]] & kClasses[p[i + 2]] & kClasses[p[i + 3]] & cls) == 0) break;
+  }
+  while (i < n && (kClasses[p[i]] & cls) != 0) ++i;
+  return i;
+}
+
+// spanOf(s, kValue), eight bytes at a time: field values are most of a head's bytes.
+// A word passes when none of its bytes is below 0x20 or is 0x7f (the classic "has a
+// byte less than n" / "has a zero byte" tests); a word with a CTL or HTAB in it is
+// finished byte by byte.
+size_t valueSpan(std::string_view s) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  size_t i = 0, n = s.size();
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x;
+    std::memcpy(&x, s.data() + i, 8);
+    uint64_t below20 = (x - kOnes * 0x20) & ~x & kHigh;
+    uint64_t y = x ^ (kOnes * 0x7f);
+    uint64_t is7f = (y - kOnes) & ~y & kHigh;
+    if ((below20 | is7f) != 0) break;
+  }
+  return i + spanOf(s.substr(i), kValue);
+}
+
+// The error for a byte outside the grammar: a CR here is a bare one (line splitting
+// already took every CRLF).
+ParseError badByte(char c, const char* what) {
+  if (c == '\r') return bad("bare CR in the head");
+  return bad(what);
+}
 
 // "HTTP/1.0" and "HTTP/1.1" are spoken; another well-formed version is 505, else 400.
 std::optional<ParseError> checkVersion(std::string_view v) {
@@ -33,16 +100,7 @@ bool equalsNoCase(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-bool isTchar(unsigned char c) {
-  if (isAlpha(c) || isDigit(c)) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
+bool isTchar(unsigned char c) { return (kClasses[c] & kTchar) != 0; }
 
 std::string_view trimOws(std::string_view value) {
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
@@ -51,31 +109,33 @@ std::string_view trimOws(std::string_view value) {
 }
 
 std::optional<ParseError> checkHead(std::string_view head, HeadKind kind) {
-  // Line endings first: every CR is followed by LF and every LF preceded by CR.
-  for (size_t i = 0; i < head.size(); ++i) {
-    if (head[i] == '\r' && (i + 1 >= head.size() || head[i + 1] != '\n')) return bad("bare CR in the head");
-    if (head[i] == '\n' && (i == 0 || head[i - 1] != '\r')) return bad("bare LF in the head (lines end in CRLF)");
-  }
+  // Lines are split at LF, and every LF must follow a CR; a CR anywhere else is a byte
+  // no line grammar below admits (bare CR).
   size_t at = 0;
+  std::string_view line;
+  auto next = [&]() -> std::optional<ParseError> {
+    size_t lf = head.find('\n', at);
+    if (lf == std::string_view::npos) return bad("the head does not end with an empty line");
+    if (lf == at || head[lf - 1] != '\r') return bad("bare LF in the head (lines end in CRLF)");
+    line = head.substr(at, lf - 1 - at);
+    at = lf + 1;
+    return std::nullopt;
+  };
+  if (auto e = next()) return e;
   if (kind == HeadKind::kRequest) {
-    while (head.substr(at, 2) == "\r\n") at += 2;  // RFC 9112 §2.2: empty lines before it
+    while (line.empty()) {  // RFC 9112 §2.2: empty lines before the request line
+      if (auto e = next()) return e;
+    }
   }
-  size_t end = head.find("\r\n", at);
-  if (end == std::string_view::npos) return bad("the head does not end in CRLF");
-  std::string_view start = head.substr(at, end - at);
-  auto err = kind == HeadKind::kRequest ? checkRequestLine(start) : checkStatusLine(start);
+  auto err = kind == HeadKind::kRequest ? checkRequestLine(line) : checkStatusLine(line);
   if (err) return err;
-  at = end + 2;
   for (;;) {
-    end = head.find("\r\n", at);
-    if (end == std::string_view::npos) return bad("the head does not end with an empty line");
-    std::string_view line = head.substr(at, end - at);
+    if (auto e = next()) return e;
     if (line.empty()) return std::nullopt;
     if (line.front() == ' ' || line.front() == '\t') {
       return bad("obsolete line folding (a header line starting with whitespace) is not allowed");
     }
     if (auto e = checkFieldLine(line)) return e;
-    at = end + 2;
   }
 }
 
@@ -84,16 +144,14 @@ std::optional<ParseError> checkRequestLine(std::string_view line) {
   if (sp1 == std::string_view::npos) return bad("request line without a request-target and HTTP-version");
   std::string_view method = line.substr(0, sp1);
   if (method.empty()) return bad("request line starts with whitespace");
-  for (unsigned char c : method) {
-    if (!isTchar(c)) return bad("the method is not a token");
-  }
+  if (size_t i = spanOf(method, kTchar); i < method.size()) return badByte(method[i], "the method is not a token");
   size_t sp2 = line.find(' ', sp1 + 1);
   if (sp2 == std::string_view::npos) return bad("request line without an HTTP-version");
   std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   if (target.empty()) return bad("more than one space between the method and the request-target");
-  for (unsigned char c : target) {
-    if (isCtl(c) || c >= 0x80) return bad("a control character or non-ASCII byte in the request-target");
-    if (c == '#') return bad("a fragment in the request-target");
+  if (size_t i = spanOf(target, kTarget); i < target.size()) {
+    if (target[i] == '#') return bad("a fragment in the request-target");
+    return badByte(target[i], "a control character or non-ASCII byte in the request-target");
   }
   std::string_view version = line.substr(sp2 + 1);
   if (version.find(' ') != std::string_view::npos || version.empty()) {
@@ -108,23 +166,21 @@ std::optional<ParseError> checkStatusLine(std::string_view line) {
   if (!isDigit(line[9]) || !isDigit(line[10]) || !isDigit(line[11])) return bad("the status code is not 3 digits");
   if (line.size() == 12) return std::nullopt;  // no reason (many servers omit even the SP)
   if (line[12] != ' ') return bad("malformed status line");
-  for (unsigned char c : line.substr(13)) {
-    if (isCtl(c) && c != '\t') return bad("a control character in the reason phrase");
-  }
+  std::string_view reason = line.substr(13);
+  if (size_t i = valueSpan(reason); i < reason.size()) return badByte(reason[i], "a control character in the reason phrase");
   return std::nullopt;
 }
 
 std::optional<ParseError> checkFieldLine(std::string_view line) {
-  size_t colon = line.find(':');
-  if (colon == std::string_view::npos) return bad("a header line without a colon");
+  size_t colon = spanOf(line, kTchar);
+  if (colon == line.size()) return bad("a header line without a colon");
+  if (line[colon] != ':') {
+    if (line[colon] == ' ' || line[colon] == '\t') return bad("whitespace in a header name or between a header name and ':'");
+    return badByte(line[colon], "a header name that is not a token");
+  }
   if (colon == 0) return bad("a header line has an empty name");
-  for (unsigned char c : line.substr(0, colon)) {
-    if (c == ' ' || c == '\t') return bad("whitespace in a header name or between a header name and ':'");
-    if (!isTchar(c)) return bad("a header name that is not a token");
-  }
-  for (unsigned char c : line.substr(colon + 1)) {
-    if (isCtl(c) && c != '\t') return bad("a control character in a header value");
-  }
+  std::string_view value = line.substr(colon + 1);
+  if (size_t i = valueSpan(value); i < value.size()) return badByte(value[i], "a control character in a header value");
   return std::nullopt;
 }
 
@@ -145,9 +201,7 @@ bool isValidHost(std::string_view host) {
     portAt = host.find(':');
     std::string_view name = host.substr(0, portAt);
     if (name.empty()) return false;
-    for (unsigned char c : name) {
-      if (!(isAlpha(c) || isDigit(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '%')) return false;
-    }
+    if (spanOf(name, kRegName) != name.size()) return false;
   }
   if (portAt == std::string_view::npos) return true;
   std::string_view port = host.substr(portAt + 1);

@@ -140,18 +140,33 @@ std::optional<ParseError> StreamParser::validateHead() {
     if (hdr.name.length == 0) return ParseError{400, "a header line has an empty name"};
     auto name = hdr.name.in(base_);
     auto value = detail::trimOws(hdr.value.in(base_));
-    if (equalsIgnoreCase(name, "host")) {
-      ++hosts;
-      host = value;
-    } else if (equalsIgnoreCase(name, "content-length")) {
-      ++lengths;
-      length = value;
-    } else if (equalsIgnoreCase(name, "transfer-encoding")) {
-      ++encodings;
-      encoding = value;
-    } else if (kind_ == Kind::kRequest && equalsIgnoreCase(name, "expect")) {
-      if (!equalsIgnoreCase(value, "100-continue")) return ParseError{417, "only Expect: 100-continue is supported"};
-      h.expectContinue = true;
+    // By length first: most names are none of these, and are passed over in one compare.
+    switch (name.size()) {
+      case 4:
+        if (equalsIgnoreCase(name, "host")) {
+          ++hosts;
+          host = value;
+        }
+        break;
+      case 6:
+        if (kind_ == Kind::kRequest && equalsIgnoreCase(name, "expect")) {
+          if (!equalsIgnoreCase(value, "100-continue")) return ParseError{417, "only Expect: 100-continue is supported"};
+          h.expectContinue = true;
+        }
+        break;
+      case 14:
+        if (equalsIgnoreCase(name, "content-length")) {
+          ++lengths;
+          length = value;
+        }
+        break;
+      case 17:
+        if (equalsIgnoreCase(name, "transfer-encoding")) {
+          ++encodings;
+          encoding = value;
+        }
+        break;
+      default: break;
     }
   }
   if (encodings > 0 && lengths > 0) return ParseError{400, "Content-Length can't be present with Transfer-Encoding"};
