@@ -19,37 +19,11 @@ namespace http = rollway::http;
 
 void bufferedParser(const uint8_t* data, size_t size, const std::vector<size_t>& cuts, size_t maxHeader) {
   http::RequestParser parser(http::ParseLimits{.maxHeaderBytes = maxHeader, .maxBodyBytes = 64 * 1024});
-  std::string buffer;
-  const char* text = reinterpret_cast<const char*>(data);
-  size_t from = 0;
-  auto offer = [&](size_t to) -> bool {
-    buffer.append(text + from, to - from);
-    from = to;
-    for (int guard = 0;; ++guard) {
-      ROLLWAY_FUZZ_CHECK(guard < 100000);
-      auto r = parser.feed(buffer);
-      ROLLWAY_FUZZ_CHECK(r.consumed <= buffer.size());
-      if (r.status == http::ParseStatus::kNeedMore) {
-        ROLLWAY_FUZZ_CHECK(r.consumed == buffer.size());
-        buffer.clear();
-        return true;
-      }
-      if (r.status == http::ParseStatus::kError) {
-        ROLLWAY_FUZZ_CHECK(parser.error().status >= 400 && parser.error().status <= 599);
-        return false;
-      }
-      buffer.erase(0, r.consumed);
-      http::Request request = parser.take();
-      (void)request.path();
-      (void)request.queryParam("filename");
-      if (buffer.empty()) return true;
-    }
-  };
-  for (size_t cut : cuts) {
-    if (!offer(cut)) return;
-  }
-  if (!offer(size)) return;
-  (void)parser.feedEof();
+  bool ok = rollway::fuzz::feedBuffered(parser, data, size, cuts, [](http::Request request) {
+    (void)request.path();
+    (void)request.queryParam("filename");
+  });
+  if (ok) (void)parser.feedEof();
 }
 
 }  // namespace

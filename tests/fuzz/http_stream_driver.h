@@ -9,9 +9,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fuzz_input.h"
+#include "rollway/http/parse_result.h"
 #include "rollway/http/stream_parser.h"
 
 namespace rollway::fuzz {
@@ -136,6 +138,43 @@ inline void feedInPieces(http::StreamParser& parser, StreamOptions options, cons
   }
   if (!driver.feed(text + from, size - from)) return;
   driver.finish();
+}
+
+// A buffered parser (RequestParser / ResponseParser) fed the input in the pieces `cuts`
+// gives, the way the control plane feeds it: every complete message is taken and handed
+// to `onMessage`, the rest of the buffer kept. false from feedBuffered: a parse error
+// ended the input (its status checked). The caller does what its parser needs at EOF.
+template <class Parser, class OnMessage>
+bool feedBuffered(Parser& parser, const uint8_t* data, size_t size, const std::vector<size_t>& cuts,
+                  OnMessage&& onMessage) {
+  std::string buffer;
+  const char* text = reinterpret_cast<const char*>(data);
+  size_t from = 0;
+  auto offer = [&](size_t to) -> bool {
+    buffer.append(text + from, to - from);
+    from = to;
+    for (int guard = 0;; ++guard) {
+      ROLLWAY_FUZZ_CHECK(guard < 100000);
+      auto r = parser.feed(buffer);
+      ROLLWAY_FUZZ_CHECK(r.consumed <= buffer.size());
+      if (r.status == http::ParseStatus::kNeedMore) {
+        ROLLWAY_FUZZ_CHECK(r.consumed == buffer.size());
+        buffer.clear();
+        return true;
+      }
+      if (r.status == http::ParseStatus::kError) {
+        ROLLWAY_FUZZ_CHECK(parser.error().status >= 400 && parser.error().status <= 599);
+        return false;
+      }
+      buffer.erase(0, r.consumed);
+      onMessage(parser.take());
+      if (buffer.empty()) return true;
+    }
+  };
+  for (size_t cut : cuts) {
+    if (!offer(cut)) return false;
+  }
+  return offer(size);
 }
 
 }  // namespace rollway::fuzz
