@@ -1,11 +1,15 @@
 #include "daemon.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 namespace rollway::e2e {
 
@@ -21,10 +25,34 @@ bool processAlive(pid_t pid) {
   return state != 'Z' && state != 'X';
 }
 
-Daemon::Daemon(std::string dataDir, std::vector<std::string> extra) : dataDir_(std::move(dataDir)), extra_(std::move(extra)) {
-  // Instance ports: a 100-port window per daemon, so parallel tests do not meet.
+PortWindow::PortWindow() {
+  const std::string dir = "/tmp/rollway-e2e-ports";
+  ::mkdir(dir.c_str(), 01777);
+  ::chmod(dir.c_str(), 01777);  // whoever runs the tests next may be another user
   static int created = 0;
-  portWindow_ = 21000 + static_cast<int>((::getpid() * 7 + created++ * 13) % 90) * 100;
+  int start = static_cast<int>((::getpid() * 7 + created++ * 13) % 90);
+  // Every window is tried once; all 90 held at once means something leaks them.
+  for (int i = 0; i < 90; ++i) {
+    int first = 21000 + ((start + i) % 90) * 100;
+    std::string path = dir + "/" + std::to_string(first) + ".lock";
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) continue;
+    ::fchmod(fd, 0666);
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+      first_ = first;
+      fd_ = fd;
+      return;
+    }
+    ::close(fd);
+  }
+  throw std::runtime_error("no free instance port window in 21000-29999 (" + dir + ")");
+}
+
+PortWindow::~PortWindow() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Daemon::Daemon(std::string dataDir, std::vector<std::string> extra) : dataDir_(std::move(dataDir)), extra_(std::move(extra)) {
   start();
 }
 
@@ -43,7 +71,7 @@ Daemon::~Daemon() {
 }
 
 void Daemon::start() {
-  int first = portWindow_;
+  int first = ports_.first();
   std::vector<std::string> argv = {binary("rollway"), "serve",           "--data-dir",
                                    dataDir_,           "--log-level",     "debug",
                                    "--restart-backoff", "1s",            "--port-range",

@@ -18,6 +18,23 @@ namespace rollway::e2e {
 // died is reparented; a zombie is dead for our purposes).
 bool processAlive(pid_t pid);
 
+// A 100-port window in 21000-29999 that no other test process holds: claimed with an
+// flock on /tmp/rollway-e2e-ports/FIRST.lock, released when this is destroyed or the
+// process dies. (A window picked from the PID alone was shared by two parallel tests
+// now and then, and one daemon's probe then reached the other's instance.)
+class PortWindow {
+ public:
+  PortWindow();
+  ~PortWindow();
+  PortWindow(const PortWindow&) = delete;
+  PortWindow& operator=(const PortWindow&) = delete;
+  int first() const { return first_; }
+
+ private:
+  int first_ = 0;
+  int fd_ = -1;
+};
+
 // A daemon on its own data dir with its own instance port window and a 1 s restart
 // back-off. Destroying it runs `rollway down --all` (every instance drained and
 // stopped, then the proxy), then SIGKILLs by PID anything it ever saw that still runs.
@@ -62,7 +79,7 @@ class Daemon {
   std::vector<std::string> extra_;
   std::unique_ptr<Process> process_;
   int starts_ = 0;
-  int portWindow_ = 0;
+  PortWindow ports_;
   std::vector<pid_t> seen_;
 };
 

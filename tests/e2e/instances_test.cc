@@ -1,10 +1,13 @@
 // Issue 4 end to end: instances run by `rollway serve`, probed with Kubernetes'
 // semantics, stopped by the termination sequence, adopted after a daemon crash.
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <memory>
 #include <set>
 
 #include "daemon.h"
@@ -19,6 +22,47 @@ using namespace std::chrono_literals;
 int64_t nowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// The harness gives each daemon an instance port window. A window another test process
+// holds is never handed out: CI once saw two parallel daemons share window 21300, and
+// one's startup probe was answered by the other's instance (regression).
+TEST(PortWindowTest, AWindowHeldByAnotherProcessIsNeverHandedOut) {
+  int up[2], down[2];  // child -> parent: its window; parent -> child: closed when done
+  ASSERT_EQ(::pipe(up), 0);
+  ASSERT_EQ(::pipe(down), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(up[0]);
+    ::close(down[1]);
+    PortWindow held;
+    int first = held.first();
+    if (::write(up[1], &first, sizeof first) != sizeof first) ::_exit(1);
+    char c;
+    if (::read(down[0], &c, 1) != 0) ::_exit(2);  // EOF: the parent is done
+    ::_exit(0);
+  }
+  ::close(up[1]);
+  ::close(down[0]);
+  int heldFirst = 0;
+  ASSERT_EQ(::read(up[0], &heldFirst, sizeof heldFirst), static_cast<ssize_t>(sizeof heldFirst));
+  // 20 windows claimed at once here: none is the child's, and no two are the same.
+  std::set<int> firsts;
+  {
+    std::vector<std::unique_ptr<PortWindow>> mine;
+    for (int i = 0; i < 20; ++i) {
+      mine.push_back(std::make_unique<PortWindow>());
+      EXPECT_NE(mine.back()->first(), heldFirst);
+      firsts.insert(mine.back()->first());
+    }
+  }
+  EXPECT_EQ(firsts.size(), 20u);
+  ::close(down[1]);
+  ::close(up[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
 class InstancesTest : public ::testing::Test {
