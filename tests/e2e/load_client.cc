@@ -44,6 +44,7 @@ void LoadClient::count(int status, const std::string& version, const std::string
     ++totals_.socketErrors;
   } else {
     ++totals_.non2xx;
+    if (status >= 500 && !version.empty()) ++totals_.appServerErrors;
   }
   if (totals_.firstFailures.size() < 20) totals_.firstFailures.push_back(failure);
 }

@@ -1,0 +1,259 @@
+// The invariants of a torture sequence (the rules are in torture_model.h and
+// tests/e2e/README.md).
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "http_client.h"
+#include "torture_sequence.h"
+
+namespace rollway::e2e::torture {
+
+using namespace std::chrono_literals;
+
+bool Sequence::fail(const std::string& what) {
+  if (failure_.empty()) failure_ = what;
+  note("FAILED: " + what);
+  return false;
+}
+
+nlohmann::json Sequence::cliJson(const std::vector<std::string>& args) {
+  auto r = daemon_->run(args, 15s);
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  if (r.exitCode != 0 || j.is_discarded()) {
+    fail(fmt::format("`rollway {}` exit {}{}: {}{}", fmt::join(args, " "), r.exitCode, r.timedOut ? " (timed out)" : "",
+                     r.out, r.err));
+    return nullptr;
+  }
+  return j;
+}
+
+bool Sequence::gap(std::chrono::milliseconds length) {
+  auto end = std::chrono::steady_clock::now() + length;
+  do {
+    if (!sampleFloor() || !checkLoad()) return false;
+    std::this_thread::sleep_for(150ms);
+  } while (std::chrono::steady_clock::now() < end);
+  return true;
+}
+
+std::vector<nlohmann::json> Sequence::liveInstances() {
+  std::vector<nlohmann::json> live;
+  auto j = cliJson({"get", "instances", "web", "-o", "json"});
+  if (j.is_null()) return live;
+  for (const auto& i : j["items"]) {
+    pid_t pid = i.value("pid", 0);
+    if (pid > 0) pids_.insert(pid);
+    if (i.value("phase", "") != "Terminating") live.push_back(i);
+  }
+  std::sort(live.begin(), live.end(), [](const auto& a, const auto& b) { return a.value("name", "") < b.value("name", ""); });
+  return live;
+}
+
+bool Sequence::sampleFloor() {
+  auto live = liveInstances();
+  if (!failure_.empty()) return false;
+  std::set<int> readyPids;
+  for (const auto& i : live) {
+    if (i.value("ready", false)) readyPids.insert(i.value("pid", 0));
+  }
+  int ready = static_cast<int>(readyPids.size());
+  lastReady_ = std::set<pid_t>(readyPids.begin(), readyPids.end());
+  if (ready < model_.bar()) {
+    std::string list;
+    for (const auto& i : live) {
+      list += fmt::format("\n    {} {} {} ready={}", i.value("name", ""), i.value("version", ""), i.value("phase", ""),
+                          i.value("ready", false));
+    }
+    return fail(fmt::format("{} ready instance(s), fewer than the {}:{}", ready, model_.floorText(), list));
+  }
+  model_.sample(readyPids);
+  return true;
+}
+
+bool Sequence::checkLoad() {
+  if (!load_) return true;
+  auto t = load_->totals();
+  if (t.failures() - t.appServerErrors == 0) return true;
+  std::string first;
+  for (const auto& f : t.firstFailures) first += "\n    " + f;
+  return fail("the load client saw failed requests: " + loadSummary() + first);
+}
+
+bool Sequence::checkGeneration() {
+  nlohmann::json svc;
+  bool ok = waitFor(
+      [&] {
+        svc = cliJson({"get", "services", "web", "-o", "json"});
+        return svc.is_null() || svc.value("generation", -1) == svc["status"].value("observedGeneration", -2);
+      },
+      10s);
+  if (svc.is_null()) return false;
+  return ok || fail("the controller did not act on generation " + std::to_string(svc.value("generation", -1)) +
+                        " within 10 s: " + svc["status"].dump());
+}
+
+// The template the daemon runs is the model's, or the model missed an automatic rollback
+// (autoRollback after the progress deadline), which a RolledBack event then names.
+bool Sequence::syncTemplate() {
+  auto svc = cliJson({"get", "services", "web", "-o", "json"});
+  if (svc.is_null()) return false;
+  int64_t revision = svc.value("revision", int64_t{0});
+  std::string version = svc["spec"]["spec"]["template"].value("version", "");
+  if (revision == model_.currentRevision() && version == model_.current().version) return true;
+  auto events = cliJson({"events", "web", "--limit", "1000", "-o", "json"});
+  if (events.is_null()) return false;
+  std::string rolledBack;
+  for (const auto& e : events["items"]) {
+    int64_t id = e.value("id", int64_t{0});
+    if (id <= lastEventId_) continue;
+    lastEventId_ = id;
+    if (e.value("reason", "") == "RolledBack") rolledBack = e.value("message", "");
+  }
+  const Template* target = model_.byVersion(version);
+  if (!plan_.autoRollback || rolledBack.empty() || !target || target->bad) {
+    return fail(fmt::format("the daemon runs revision {} ({}), the model revision {} ({}), and no automatic rollback "
+                            "explains it (last RolledBack event: \"{}\")",
+                            revision, version, model_.currentRevision(), model_.current().version, rolledBack));
+  }
+  const std::string failed = model_.current().version;
+  if (int64_t now = model_.applyTemplate(version); now != revision) {
+    return fail(fmt::format("automatic rollback to {} made revision {}, the model expects {}", version, revision, now));
+  }
+  note(fmt::format("  automatic rollback seen: {} -> {} (revision {}): {}", failed, version, revision, rolledBack));
+  return true;
+}
+
+namespace {
+
+// "5 v3 (current), 4 v4 Failed, 2 v2": a history for failure messages.
+std::string brief(const nlohmann::json& items) {
+  std::string text;
+  for (const auto& r : items) {
+    if (!text.empty()) text += ", ";
+    text += fmt::format("{} {}{}", r.value("number", int64_t{0}), r.value("version", ""),
+                        r.value("current", false) ? " (current)" : "");
+    if (!r.value("phase", "").empty()) text += " " + r.value("phase", "");
+  }
+  return text;
+}
+
+std::string brief(const std::map<int64_t, std::string>& revisions, int64_t current) {
+  std::string text;
+  for (auto it = revisions.rbegin(); it != revisions.rend(); ++it) {
+    if (!text.empty()) text += ", ";
+    text += fmt::format("{} {}{}", it->first, it->second, it->first == current ? " (current)" : "");
+  }
+  return text;
+}
+
+}  // namespace
+
+nlohmann::json Sequence::history() {
+  auto j = cliJson({"rollout", "history", "web", "-o", "json"});
+  return j.is_null() ? nlohmann::json::array() : j["items"];
+}
+
+// Every listed revision is one the model made, with the template as applied; the current
+// one is the model's; nothing is missing unless revisionHistoryLimit pruned it.
+bool Sequence::checkHistory() {
+  auto items = history();
+  if (!failure_.empty()) return false;
+  std::map<int64_t, std::string> seen;
+  for (const auto& r : items) {
+    int64_t n = r.value("number", int64_t{0});
+    std::string version = r.value("version", "");
+    seen[n] = version;
+    auto known = model_.revisions().find(n);
+    if (known == model_.revisions().end() || known->second != version) {
+      return fail(fmt::format("history lists revision {} ({}), which the model does not know; history: {}; model: {}",
+                              n, version, brief(items), brief(model_.revisions(), model_.currentRevision())));
+    }
+    std::vector<std::string> command = r["template"].value("command", std::vector<std::string>{});
+    std::vector<std::string> args(command.begin() + std::min<size_t>(5, command.size()), command.end());
+    if (args != model_.byVersion(version)->appArgs) {
+      return fail(fmt::format("revision {} ({}) has the arguments {}, applied were {}", n, version,
+                              fmt::join(args, " "), fmt::join(model_.byVersion(version)->appArgs, " ")));
+    }
+    if (r.value("current", false) != (n == model_.currentRevision())) {
+      return fail(fmt::format("history marks revision {} current={}, the model's current is {}", n,
+                              r.value("current", false), model_.currentRevision()));
+    }
+  }
+  if (!seen.contains(model_.currentRevision())) {
+    return fail(fmt::format("the current revision {} is missing from the history", model_.currentRevision()));
+  }
+  std::vector<int64_t> missing;
+  for (const auto& [n, version] : model_.revisions()) {
+    if (!seen.contains(n)) missing.push_back(n);
+  }
+  if (!missing.empty() && plan_.revisionHistoryLimit >= 100) {
+    return fail(fmt::format("revisions {} are missing from the history (nothing is pruned with the limit at {})",
+                            fmt::join(missing, ", "), plan_.revisionHistoryLimit));
+  }
+  for (int64_t n : missing) model_.forget(n);
+  return true;
+}
+
+bool Sequence::ours(pid_t pid, int window) const {
+  std::string proc = "/proc/" + std::to_string(pid);
+  std::string cmdline = readFile(proc + "/cmdline");
+  std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+  if (cmdline.find(tmp_.path()) != std::string::npos) return true;  // the daemon and the proxy: --data-dir
+  std::error_code ec;
+  auto cwd = std::filesystem::read_symlink(proc + "/cwd", ec).string();
+  if (!ec && cwd.starts_with(tmp_.path())) return true;  // instances run in the spec file's directory
+  // An instance whose directory is gone: its port is in this daemon's window.
+  if (cmdline.find("demo-app") == std::string::npos) return false;
+  auto at = cmdline.find("--port ");
+  if (at == std::string::npos) return false;
+  int port = std::atoi(cmdline.c_str() + at + 7);
+  return window > 0 && port >= window && port < window + 100;
+}
+
+std::vector<pid_t> Sequence::scanProcesses() {
+  std::vector<pid_t> found;
+  DIR* dir = ::opendir("/proc");
+  if (!dir) return found;
+  while (dirent* e = ::readdir(dir)) {
+    pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
+    if (pid <= 0 || pid == ::getpid() || !processAlive(pid) || !ours(pid, daemon_->portWindow())) continue;
+    found.push_back(pid);
+    pids_.insert(pid);
+  }
+  ::closedir(dir);
+  return found;
+}
+
+// After `down --all`: every process this sequence ever saw is gone, and /proc holds none.
+bool Sequence::checkNoLeftovers() {
+  std::vector<pid_t> left;
+  waitFor(
+      [&] {
+        left = scanProcesses();
+        for (pid_t pid : pids_) {
+          if (processAlive(pid) && ours(pid, daemon_->portWindow()) && std::find(left.begin(), left.end(), pid) == left.end()) left.push_back(pid);
+        }
+        return left.empty();
+      },
+      5s);
+  if (left.empty()) {
+    note(fmt::format("no process left of the {} seen", pids_.size()));
+    return true;
+  }
+  std::string list;
+  for (pid_t pid : left) {
+    std::string cmdline = readFile("/proc/" + std::to_string(pid) + "/cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    list += fmt::format("\n    pid {}: {}", pid, cmdline);
+  }
+  return fail("processes left after `down --all`:" + list);
+}
+
+}  // namespace rollway::e2e::torture
