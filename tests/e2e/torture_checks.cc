@@ -37,43 +37,77 @@ nlohmann::json Sequence::cliJson(const std::vector<std::string>& args) {
 bool Sequence::gap(std::chrono::milliseconds length) {
   auto end = std::chrono::steady_clock::now() + length;
   do {
-    if (!sampleFloor() || !checkLoad()) return false;
+    if (!sample() || !checkLoad()) return false;
     std::this_thread::sleep_for(150ms);
   } while (std::chrono::steady_clock::now() < end);
   return true;
 }
 
-std::vector<nlohmann::json> Sequence::liveInstances() {
-  std::vector<nlohmann::json> live;
+std::vector<nlohmann::json> Sequence::instancesNow() {
+  std::vector<nlohmann::json> all;
   auto j = cliJson({"get", "instances", "web", "-o", "json"});
-  if (j.is_null()) return live;
+  if (j.is_null()) return all;
   for (const auto& i : j["items"]) {
     pid_t pid = i.value("pid", 0);
     if (pid > 0) pids_.insert(pid);
-    if (i.value("phase", "") != "Terminating") live.push_back(i);
+    all.push_back(i);
   }
-  std::sort(live.begin(), live.end(), [](const auto& a, const auto& b) { return a.value("name", "") < b.value("name", ""); });
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.value("name", "") < b.value("name", ""); });
+  return all;
+}
+
+std::vector<nlohmann::json> Sequence::liveInstances() {
+  auto live = instancesNow();
+  std::erase_if(live, [](const nlohmann::json& i) { return i.value("phase", "") == "Terminating"; });
   return live;
 }
 
-bool Sequence::sampleFloor() {
-  auto live = liveInstances();
+bool Sequence::sample() {
+  auto all = instancesNow();
   if (!failure_.empty()) return false;
   std::set<int> readyPids;
-  for (const auto& i : live) {
-    if (i.value("ready", false)) readyPids.insert(i.value("pid", 0));
+  std::string list;
+  for (const auto& i : all) {
+    bool live = i.value("phase", "") != "Terminating";
+    if (live && i.value("ready", false)) readyPids.insert(i.value("pid", 0));
+    list += fmt::format("\n    {} {} {} ready={}", i.value("name", ""), i.value("version", ""), i.value("phase", ""),
+                        i.value("ready", false));
   }
   int ready = static_cast<int>(readyPids.size());
   lastReady_ = std::set<pid_t>(readyPids.begin(), readyPids.end());
   if (ready < model_.bar()) {
-    std::string list;
-    for (const auto& i : live) {
-      list += fmt::format("\n    {} {} {} ready={}", i.value("name", ""), i.value("version", ""), i.value("phase", ""),
-                          i.value("ready", false));
-    }
     return fail(fmt::format("{} ready instance(s), fewer than the {}:{}", ready, model_.floorText(), list));
   }
   model_.sample(readyPids);
+  return checkPaused(all, list);
+}
+
+// While paused "instances stay as they are until resume": from the first sample after
+// the pause took effect, no instance is started (a crashed one restarts in place, under
+// its name) and none begins its termination.
+bool Sequence::checkPaused(const std::vector<nlohmann::json>& all, const std::string& list) {
+  if (!model_.paused()) {
+    pausedLive_.reset();
+    return true;
+  }
+  std::set<std::string> live, known;
+  for (const auto& i : all) {
+    known.insert(i.value("name", ""));
+    if (i.value("phase", "") != "Terminating") live.insert(i.value("name", ""));
+  }
+  if (!pausedLive_) {
+    pausedLive_ = live;
+    pausedKnown_ = known;
+    return true;
+  }
+  for (const auto& name : known) {
+    if (!pausedKnown_.contains(name)) return fail("the rollout is paused, yet " + name + " was started:" + list);
+  }
+  for (const auto& name : *pausedLive_) {
+    if (known.contains(name) && !live.contains(name)) {
+      return fail("the rollout is paused, yet " + name + " began its termination:" + list);
+    }
+  }
   return true;
 }
 

@@ -75,7 +75,7 @@ bool Sequence::undoToGood() {
   if (target != 0) return undoTo(target, true);
   const Template& t = model_.newTemplate(false, false, plan_.readyDelayMs);
   model_.applyTemplate(t.version);
-  return applyModel("converge: a good version, none left in the history");
+  return applyModel("converge: a good version, none left in the history", true);
 }
 
 // Complete as the spec says: `replicas` instances, all on the current revision and

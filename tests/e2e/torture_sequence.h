@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -44,7 +45,7 @@ class Sequence {
   // torture_sequence.cc: the sequence and the steps.
   bool start();
   bool step(const Step& step);
-  bool applyModel(const std::string& why);
+  bool applyModel(const std::string& why, bool newTemplate);
   int verb(const std::vector<std::string>& args, bool mayRefuse);
   bool undo(const Step& step);
   bool undoTo(int64_t target, bool named);
@@ -57,8 +58,10 @@ class Sequence {
   bool fail(const std::string& what);
   nlohmann::json cliJson(const std::vector<std::string>& args);
   bool gap(std::chrono::milliseconds length);
-  std::vector<nlohmann::json> liveInstances();
-  bool sampleFloor();
+  std::vector<nlohmann::json> instancesNow();   // every instance, terminating too
+  std::vector<nlohmann::json> liveInstances();  // not terminating
+  bool sample();
+  bool checkPaused(const std::vector<nlohmann::json>& all, const std::string& list);
   bool checkLoad();
   bool checkGeneration();
   bool syncTemplate();
@@ -85,6 +88,8 @@ class Sequence {
   std::string failure_;
   std::set<pid_t> pids_;          // every process of this sequence ever seen
   std::set<pid_t> lastReady_;     // the ready instances of the last sample
+  std::optional<std::set<std::string>> pausedLive_;  // while paused: the instances not terminating at first
+  std::set<std::string> pausedKnown_;                // and all of them
   int64_t lastEventId_ = 0;       // events read by syncTemplate
 };
 

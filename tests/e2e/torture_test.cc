@@ -1,11 +1,34 @@
-// Issue 11's torture test: a seeded sequence of random steps (new versions, some never
-// ready; scale; pause/resume; undo; restart; promote/abort/retry; strategy changes;
-// SIGKILL of the daemon and of instances) under steady load, with the invariants
-// checked after every step and at the end (tests/e2e/README.md lists them).
-//
-// ROLLWAY_TORTURE_SEED=N reruns the sequence of seed N; without it a fresh seed is
-// drawn and printed first. ROLLWAY_TORTURE_STEPS (default 24, at least 20) sets the
-// length; ROLLWAY_TORTURE_VERBOSE=1 prints the steps of a passing run too. `make test` runs a few fixed seeds, `make torture SEEDS=N` N fresh ones.
+// Issue 11's torture test: a seeded sequence of random steps (new versions, a quarter of
+// them never ready; scale; pause/resume; undo and undo --to-revision; restart;
+// promote/abort/retry; strategy changes between RollingUpdate, Canary with steps and
+// BlueGreen; SIGKILL of the daemon at a random moment, of a random instance, and of an
+// instance while the daemon is down) under steady load from a client that retries
+// nothing. Checked after every step and during the pause after it (every ~150 ms):
+//  1. load: every request (an idempotent GET /, keep-alive and fresh connections) gets a
+//     2xx, or a 5xx the app itself answered (it carries the app's X-Version; some
+//     versions fail 1 % on purpose). A socket error or any other status is a failure.
+//     The last ready instance is never SIGKILLed (nothing could answer then).
+//  2. ready floor (torture_model.h): ready instances >= replicas - maxUnavailable, the
+//     bar lowered at once by a scale-down or a larger maxUnavailable, raised only once
+//     reached, and lowered by one per SIGKILLed ready instance until it is back.
+//  3. the controller acts on every spec change: observedGeneration == generation
+//     within 10 s; a paused rollout starts and stops no instance.
+//  4. revision history: numbers and templates exactly as applied (a template applied
+//     again is re-numbered as the newest, as in Kubernetes); with revisionHistoryLimit
+//     2-3 only pruning may remove one, never the current one. An automatic rollback
+//     (autoRollback after the progress deadline) must be named by a RolledBack event.
+//  5. convergence (at "converge" steps and at the end): resumed, promoted, a never-
+//     ready version undone, within 90 s the status is Complete (or Degraded after an
+//     abort) with replicas instances of the current (or stable) revision, all ready,
+//     nothing else left, and every request answered by that version. A never-ready
+//     version is never Complete.
+//  6. after `down --all` (exit 0) no process of the sequence is left: every PID seen
+//     (instances, proxy, daemon) and a /proc scan (the test's directory or port window).
+// ROLLWAY_TORTURE_SEED=N reruns the sequence of seed N (the steps are drawn from the seed
+// before anything runs); without it a fresh seed is drawn and printed first.
+// ROLLWAY_TORTURE_STEPS (default 24, at least 20) sets the length;
+// ROLLWAY_TORTURE_VERBOSE=1 prints the steps of a passing run too. `make test` runs a
+// few fixed seeds (label load), `make torture SEEDS=N` N fresh ones.
 #include <gtest/gtest.h>
 
 #include <chrono>
