@@ -11,7 +11,7 @@
 #include <asio/post.hpp>
 #include <fmt/format.h>
 
-#include "rollway/controller/rollout_plan.h"
+#include "rollway/controller/rollout_decision.h"
 #include "rollway/controller/spec_change.h"
 #include "rollway/probe/probe_runner.h"
 #include "rollway/spec/serialize.h"
@@ -295,51 +295,47 @@ void Controller::reconcileService(Service& s) {
     }
   }
   beginRolloutIfNew(s);
-  if (!s.spec.paused) {
-    ServiceStatus& st = s.status;
-    auto type = s.spec.strategy.type;
-    int64_t keepPreviousMs = int64_t{s.spec.strategy.blueGreen.scaleDownDelaySeconds} * 1000 - (nowMs() - st.promotedAtMs);
-    if (stepsActive(s)) {
-      if (type == spec::StrategyType::kCanary) {
-        reconcileCanary(s, mine);
-      } else {
-        reconcileBlueGreen(s, mine);
-      }
-    } else if (type == spec::StrategyType::kBlueGreen && !st.previousHash.empty() && st.previousHash != s.currentHash &&
-               keepPreviousMs > 0) {
-      // Promoted: the old revision stays up (out of rotation) for scaleDownDelaySeconds,
-      // so that an undo in that window is one swap.
-      applyCounts(s, mine, {{s.currentHash, s.spec.replicas}, {st.previousHash, s.spec.replicas}});
-      schedule(std::chrono::milliseconds(keepPreviousMs));
-    } else {
-      // RollingUpdate; and for the other strategies the first rollout, scaling, restarts
-      // and undo targets: all new instances up first, then the old ones go.
-      spec::RollingUpdate rollingUpdate = s.spec.strategy.rollingUpdate;
-      if (type != spec::StrategyType::kRollingUpdate) {
-        rollingUpdate.maxSurge = spec::IntOrPercent::percent(100);
-        rollingUpdate.maxUnavailable = spec::IntOrPercent::absolute(0);
-      }
-      // With spec.analysis, a rolling update is measured between batches: a batch that
-      // became available must pass one analysis window before the next one starts.
-      bool analyzing = s.spec.analysis && type == spec::StrategyType::kRollingUpdate && !st.stableHash.empty() &&
-                       st.stableHash != s.currentHash && s.revisionByHash.contains(st.stableHash) &&
-                       st.skipStepsHash != s.currentHash;
-      bool gated = false;
-      if (analyzing) {
-        int newAvailable = availableOn(mine, s.currentHash);
-        int64_t passedBefore = s.analysisPassedMs;
-        runAnalysis(s, newAvailable > 0);
-        if (s.analysisPassedMs != passedBefore || s.promoteRequested) {
-          s.analyzedAvailable = newAvailable;  // passed (or a person said go on)
-          s.promoteRequested = false;
-          st.pauseReason.clear();
-        }
-        gated = newAvailable > s.analyzedAvailable && newAvailable < s.spec.replicas;
-      }
-      if (!gated) planRolling(s, mine, rollingUpdate);
-    }
-  }
+  applyDecision(s, planRollout(rolloutInput(s, mine)));
   updateStatus(s);
+}
+
+RolloutInput Controller::rolloutInput(const Service& s, const std::vector<Instance*>& mine) const {
+  RolloutInput in;
+  in.service = s.name;
+  in.spec = s.spec;
+  in.currentHash = s.currentHash;
+  in.currentRevision = s.currentRevision;
+  in.stableKnown = s.revisionByHash.contains(s.status.stableHash);
+  in.status = s.status;
+  in.nowMs = nowMs();
+  in.promoteRequested = s.promoteRequested;
+  in.analysisPassedMs = s.analysisPassedMs;
+  in.analysisSeenMs = s.analysisSeenMs;
+  in.analyzedAvailable = s.analyzedAvailable;
+  for (const Instance* inst : mine) {
+    if (inst->phase == Instance::Phase::kTerminating) continue;
+    bool updated = inst->hash == s.currentHash && inst->createdMs >= s.status.restartedAtMs;
+    in.instances.push_back(InstanceView{inst->name, inst->hash, revisionNumber(&s, *inst), updated, inst->inRotation(),
+                                        inst->countsAvailable(), inst->createdMs});
+  }
+  return in;
+}
+
+void Controller::applyDecision(Service& s, RolloutDecision d) {
+  s.status = std::move(d.status);
+  if (d.promoteConsumed) s.promoteRequested = false;
+  s.analyzedAvailable = d.analyzedAvailable;
+  s.analysisSeenMs = d.analysisSeenMs;
+  for (const auto& e : d.events) event(s.name, "service/" + s.name, e.warning ? kWarning : kNormal, e.reason, e.message);
+  noteBudget(s, d.heldByBudget, d.budget);
+  for (const auto& stop : d.stops) {
+    if (auto it = instances_.find(stop.name); it != instances_.end()) beginTermination(*it->second, stop.reason);
+  }
+  for (const auto& [hash, count] : d.starts) {
+    for (int i = 0; i < count; ++i) startNew(s, hash);
+  }
+  if (d.wakeInMs) schedule(milliseconds(std::max<int64_t>(0, *d.wakeInMs)));
+  if (d.analyze) runAnalysis(s, d.trafficOnNew);
 }
 
 void Controller::startNew(Service& s, const std::string& hash) {
@@ -601,6 +597,7 @@ void Controller::beginRolloutIfNew(Service& s) {
   s.run.reset();
   s.lastSample.reset();
   s.analysisPassedMs = 0;
+  s.analysisSeenMs = 0;
   s.analyzedAvailable = 0;
   if (!first) {
     event(s.name, "service/" + s.name, kNormal, "RolloutStarted",

@@ -19,6 +19,7 @@
 #include "rollway/common/random.h"
 #include "rollway/common/result.h"
 #include "rollway/controller/proxy_link.h"
+#include "rollway/controller/rollout_decision.h"
 #include "rollway/controller/service_status.h"
 #include "rollway/probe/prober.h"
 #include "rollway/spec/service_spec.h"
@@ -101,19 +102,12 @@ class Controller {
   void reconcileService(Service& s);
   void updateStatus(Service& s);
   void beginRolloutIfNew(Service& s);
-  // Strategies (strategies.cc).
-  void planRolling(Service& s, const std::vector<Instance*>& mine, const spec::RollingUpdate& rollingUpdate);
-  void reconcileCanary(Service& s, const std::vector<Instance*>& mine);
-  void reconcileBlueGreen(Service& s, const std::vector<Instance*>& mine);
+  // The strategies are pure (rollout_decision.h): what they see, and doing what they say.
+  RolloutInput rolloutInput(const Service& s, const std::vector<Instance*>& mine) const;
+  void applyDecision(Service& s, RolloutDecision decision);
   bool stepsActive(const Service& s) const;
   // An event when the disruption budget starts holding back (or holds back differently).
   void noteBudget(Service& s, int held, int budget);
-  static int availableOn(const std::vector<Instance*>& mine, const std::string& hash);
-  // An aborted Canary/BlueGreen holds the stable revision only; false when not aborted.
-  bool keepAborted(Service& s, const std::vector<Instance*>& mine);
-  // Starts or stops instances so that each template hash has the wanted count; hashes
-  // not listed go to 0. Not ready instances are stopped first, then the newest.
-  void applyCounts(Service& s, const std::vector<Instance*>& mine, const std::map<std::string, int>& wanted);
   // One analysis window when it is due; `trafficOnNew` = the new revision serves now.
   void runAnalysis(Service& s, bool trafficOnNew);
   void abortRollout(Service& s, const std::string& reason);
