@@ -67,7 +67,7 @@ void Controller::runAnalysis(Service& s, bool trafficOnNew) {
   std::map<std::string, std::pair<uint64_t, uint64_t>> probeDelta;  // by template hash
   for (const auto& [name, inst] : instances_) {
     if (inst->service != s.name) continue;
-    auto ps = prober_->status(name);
+    auto ps = health_.status(name);
     if (!ps) continue;
     probeNow[name] = {ps->successes, ps->failures};
     auto before = s.probeCounts.find(name);
@@ -103,7 +103,7 @@ void Controller::runAnalysis(Service& s, bool trafficOnNew) {
   s.lastMeasure = now;
   schedule(std::chrono::duration_cast<std::chrono::milliseconds>(interval));
 
-  analysis::Analyzer analyzer(*s.spec.analysis, *prometheus_, *webhook_);
+  analysis::Analyzer analyzer(*s.spec.analysis, prometheus_, webhook_);
   auto measurement = analyzer.measure(in);
   st.analysis = analysis::toJson(measurement);
   if (!s.run) s.run = std::make_unique<analysis::AnalysisRun>(*s.spec.analysis);

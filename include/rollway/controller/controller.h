@@ -21,27 +21,39 @@
 #include "rollway/controller/proxy_link.h"
 #include "rollway/controller/rollout_decision.h"
 #include "rollway/controller/service_status.h"
-#include "rollway/probe/prober.h"
+#include "rollway/probe/health_source.h"
 #include "rollway/spec/service_spec.h"
 #include "rollway/store/store.h"
 #include "rollway/supervisor/instance_logs.h"
 #include "rollway/supervisor/port_allocator.h"
 #include "rollway/supervisor/restart_backoff.h"
-#include "rollway/supervisor/supervisor.h"
+#include "rollway/supervisor/process_runtime.h"
 
 namespace rollway::controller {
 
 struct ControllerOptions {
-  std::string dataDir;                  // logs in DATA/logs, the proxy in DATA/proxy
-  std::string selfExe;                  // the rollway binary, to start `rollway proxy`
-  std::vector<std::string> proxyArgs;   // more `rollway proxy` flags
-  bool manageProxy = true;
+  std::string dataDir;                  // instance logs in DATA/logs
   int portFirst = supervisor::PortAllocator::kDefaultFirst;
   int portLast = supervisor::PortAllocator::kDefaultLast;
   supervisor::BackoffPolicy backoff;
   std::chrono::milliseconds resyncPeriod{1000};   // level-triggered resync of every service
   std::chrono::milliseconds drainPollPeriod{100}; // in-flight polling during termination
-  std::string caFile;  // CA bundle for https:// providers and webhooks; "" = the system's
+  std::string caFile;  // CA bundle for https:// webhooks; "" = the system's
+};
+
+// Everything with side effects the controller works through, made by the caller (the
+// production wiring in `rollway serve`; fakes in tests/unit/controller). All must
+// outlive the Controller and be used on the io_context's thread only.
+struct ControllerDeps {
+  asio::io_context& io;
+  store::Store& store;
+  const Clock& clock;
+  Random& random;
+  supervisor::ProcessRuntime& runtime;  // instance processes (and the proxy's)
+  probe::HealthSource& health;          // probe results
+  ProxyLink& proxy;                     // routing snapshots, in-flight counts, metrics
+  analysis::Provider& prometheus;       // analysis metrics providers
+  analysis::Provider& webhook;
 };
 
 // The control plane's reconcile loop. Level-triggered: every pass reads the desired
@@ -51,8 +63,7 @@ struct ControllerOptions {
 // here is locked. See docs/life-of-a-rollout.md.
 class Controller {
  public:
-  Controller(asio::io_context& io, store::Store& store, const Clock& clock, Random& random,
-             ControllerOptions options, Logger logger);
+  Controller(ControllerDeps deps, ControllerOptions options, Logger logger);
   ~Controller();
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
@@ -153,11 +164,11 @@ class Controller {
   supervisor::InstanceLogs logs_;
   supervisor::EnvMap baseEnv_;
   supervisor::PortAllocator ports_;
-  std::unique_ptr<supervisor::Supervisor> supervisor_;
-  std::unique_ptr<probe::Prober> prober_;
-  std::unique_ptr<ProxyLink> proxy_;
-  std::unique_ptr<analysis::Provider> prometheus_;
-  std::unique_ptr<analysis::Provider> webhook_;
+  supervisor::ProcessRuntime& runtime_;
+  probe::HealthSource& health_;
+  ProxyLink* proxy_;
+  analysis::Provider& prometheus_;
+  analysis::Provider& webhook_;
   std::map<std::string, std::unique_ptr<Service>> services_;
   std::map<std::string, std::unique_ptr<Instance>> instances_;
   asio::steady_timer timer_;

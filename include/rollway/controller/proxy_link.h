@@ -12,7 +12,7 @@
 #include "rollway/common/result.h"
 #include "rollway/net/client.h"
 #include "rollway/proxy/routing_snapshot.h"
-#include "rollway/supervisor/supervisor.h"
+#include "rollway/supervisor/process_runtime.h"
 
 namespace rollway::controller {
 
@@ -32,7 +32,7 @@ class ProxyLink {
  public:
   static constexpr const char* kProcessName = "rollway-proxy";
 
-  ProxyLink(supervisor::Supervisor& supervisor, ProxyLinkOptions options, Logger logger);
+  ProxyLink(supervisor::ProcessRuntime& supervisor, ProxyLinkOptions options, Logger logger);
 
   // Makes sure a proxy answers on DIR/proxy.sock: adopts the one recorded in proxy.pid,
   // or starts one and waits (up to 10 s) for it. Returns true when it started one.
@@ -58,7 +58,7 @@ class ProxyLink {
   void writePidFile(const supervisor::InstanceProcess& p);
   void adoptFromPidFile();
 
-  supervisor::Supervisor& supervisor_;
+  supervisor::ProcessRuntime& supervisor_;
   ProxyLinkOptions options_;
   Logger logger_;
   std::string socket_;
