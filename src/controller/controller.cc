@@ -141,7 +141,16 @@ void Controller::adopt(const store::InstanceRecord& r) {
   instances_[r.name] = std::move(inst);
 }
 
-void Controller::poke() { schedule(milliseconds(0)); }
+void Controller::poke() {
+  // A pass as soon as the thread is free (one, however many pokes come before it).
+  if (pokePosted_) return;
+  pokePosted_ = true;
+  asio::post(io_, [this, alive = std::weak_ptr<int>(alive_)] {
+    if (alive.expired()) return;
+    pokePosted_ = false;
+    reconcileAll();
+  });
+}
 
 void Controller::schedule(milliseconds delay) {
   auto due = clock_.now() + delay;
@@ -472,7 +481,7 @@ void Controller::onProbeEvent(const std::string& name, const probe::ProbeEvent& 
 }
 
 void Controller::onExit(const std::string& name, const supervisor::ExitInfo& exit) {
-  if (name == ProxyLink::kProcessName) {
+  if (name == ProxyPort::kProcessName) {
     proxy_->onExit(exit);
     if (!proxyStopping_) {
       event("", "proxy", kWarning, "ProxyExited", "The proxy " + exit.str() + "; starting it again");
@@ -535,7 +544,12 @@ void Controller::pushSnapshot() {
   }
   setPushError("");
   for (auto& [iname, inst] : instances_) {
-    if (inst->step == Instance::Step::kDrain) inst->drainPushed = true;
+    if (inst->step != Instance::Step::kDrain || inst->drainPushed) continue;
+    // Out of rotation now: its drain goes on at once rather than at its next poll.
+    inst->drainPushed = true;
+    asio::post(io_, [this, name = iname, alive = std::weak_ptr<int>(alive_)] {
+      if (!alive.expired()) terminationStep(name);
+    });
   }
 }
 

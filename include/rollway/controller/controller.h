@@ -18,7 +18,7 @@
 #include "rollway/common/log.h"
 #include "rollway/common/random.h"
 #include "rollway/common/result.h"
-#include "rollway/controller/proxy_link.h"
+#include "rollway/controller/proxy_port.h"
 #include "rollway/controller/rollout_decision.h"
 #include "rollway/controller/service_status.h"
 #include "rollway/probe/health_source.h"
@@ -51,7 +51,7 @@ struct ControllerDeps {
   Random& random;
   supervisor::ProcessRuntime& runtime;  // instance processes (and the proxy's)
   probe::HealthSource& health;          // probe results
-  ProxyLink& proxy;                     // routing snapshots, in-flight counts, metrics
+  ProxyPort& proxy;                     // routing snapshots, in-flight counts, metrics
   analysis::Provider& prometheus;       // analysis metrics providers
   analysis::Provider& webhook;
 };
@@ -166,7 +166,7 @@ class Controller {
   supervisor::PortAllocator ports_;
   supervisor::ProcessRuntime& runtime_;
   probe::HealthSource& health_;
-  ProxyLink* proxy_;
+  ProxyPort* proxy_;
   analysis::Provider& prometheus_;
   analysis::Provider& webhook_;
   std::map<std::string, std::unique_ptr<Service>> services_;
@@ -174,6 +174,7 @@ class Controller {
   asio::steady_timer timer_;
   SteadyTime timerDue_{};
   bool timerArmed_ = false;
+  bool pokePosted_ = false;
   bool reconciling_ = false;
   std::optional<proxy::RoutingSnapshot> lastPushed_;
   std::string pushError_;  // why the proxy does not have the current snapshot; "" = it has
