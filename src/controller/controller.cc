@@ -619,6 +619,13 @@ void Controller::updateStatus(Service& s) {
   in.currentRevision = s.currentRevision;
   in.stepsActive = stepsActive(s);
   in.status = s.status;
+  // A template applied again is re-numbered: the stable and failed numbers follow it.
+  if (auto it = s.revisionByHash.find(s.status.stableHash); it != s.revisionByHash.end()) {
+    in.status.stableRevision = it->second;
+  }
+  if (auto it = s.revisionByHash.find(s.status.failedHash); it != s.revisionByHash.end()) {
+    in.status.failedRevision = it->second;
+  }
   in.routingError = pushError_;
   in.nowMs = nowMs();
   for (const auto& [name, inst] : instances_) {
