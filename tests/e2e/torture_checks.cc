@@ -65,20 +65,27 @@ std::vector<nlohmann::json> Sequence::liveInstances() {
 bool Sequence::sample() {
   auto all = instancesNow();
   if (!failure_.empty()) return false;
-  std::set<int> readyPids;
+  std::set<pid_t> readyPids;
+  std::set<std::string> readyNames, liveNames;
   std::string list;
+  names_.clear();
   for (const auto& i : all) {
     bool live = i.value("phase", "") != "Terminating";
-    if (live && i.value("ready", false)) readyPids.insert(i.value("pid", 0));
+    names_[i.value("pid", 0)] = i.value("name", "");
+    if (live) liveNames.insert(i.value("name", ""));
+    if (live && i.value("ready", false)) {
+      readyPids.insert(i.value("pid", 0));
+      readyNames.insert(i.value("name", ""));
+    }
     list += fmt::format("\n    {} {} {} ready={}", i.value("name", ""), i.value("version", ""), i.value("phase", ""),
                         i.value("ready", false));
   }
   int ready = static_cast<int>(readyPids.size());
-  lastReady_ = std::set<pid_t>(readyPids.begin(), readyPids.end());
+  lastReady_ = readyPids;
   if (ready < model_.bar()) {
     return fail(fmt::format("{} ready instance(s), fewer than the {}:{}", ready, model_.floorText(), list));
   }
-  model_.sample(readyPids);
+  model_.sample(readyNames, liveNames);
   return checkPaused(all, list);
 }
 

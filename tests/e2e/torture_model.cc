@@ -6,25 +6,6 @@
 
 namespace rollway::e2e::torture {
 
-namespace {
-
-int resolve(const std::string& value, int total, bool roundUp) {
-  if (value.ends_with('%')) {
-    long long scaled = std::stoll(value.substr(0, value.size() - 1)) * total;
-    return static_cast<int>(roundUp ? (scaled + 99) / 100 : scaled / 100);
-  }
-  return std::stoi(value);
-}
-
-}  // namespace
-
-int readyFloor(int replicas, const Strategy& strategy) {
-  int surge = resolve(strategy.maxSurge, replicas, /*roundUp=*/true);
-  int unavailable = resolve(strategy.maxUnavailable, replicas, /*roundUp=*/false);
-  if (surge == 0 && unavailable == 0) unavailable = 1;
-  return std::max(0, replicas - unavailable);
-}
-
 Model::Model(const Plan& plan) : plan_(plan), replicas_(plan.replicas), strategy_(plan.strategy) {
   newTemplate(false, false, plan.readyDelayMs);
   applyTemplate("v1");
@@ -98,10 +79,10 @@ void Model::setStrategy(const Strategy& strategy) {
 
 void Model::lowerFloor() { bar_ = std::min(bar_, specFloor()); }
 
-void Model::sample(const std::set<int>& readyPids) {
-  if (static_cast<int>(readyPids.size()) < specFloor()) return;
-  bar_ = specFloor();
-  std::erase_if(killed_, [&](int pid) { return !readyPids.contains(pid); });
+void Model::sample(const std::set<std::string>& ready, const std::set<std::string>& live) {
+  bool atFloor = static_cast<int>(ready.size()) >= specFloor();
+  if (atFloor) bar_ = specFloor();
+  std::erase_if(killed_, [&](const std::string& name) { return ready.contains(name) || (!live.contains(name) && atFloor); });
 }
 
 std::string Model::floorText() const {

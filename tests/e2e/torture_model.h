@@ -10,9 +10,9 @@
 //     up, unavailable down, both 0 counts as unavailable 1), for every strategy;
 //   the bar in force is lowered at once when a step lowers specFloor (scale down, a
 //     larger maxUnavailable) and raised to specFloor only once a sample has reached it;
-//   each SIGKILL of a ready instance lowers the bar by one more until a sample shows
-//     specFloor again with that process no longer ready (a crash is an involuntary
-//     disruption, as for a PDB; the daemon needs a moment to notice it);
+//   each SIGKILL of a ready instance lowers the bar by one more until that instance is
+//     ready again (restarted in place, same name), or it is gone (replaced) and a sample
+//     shows specFloor again (a crash is an involuntary disruption, as for a PDB);
 //   violation: ready < bar - kills.
 // A bar that never rises again is caught by the convergence check, which needs every
 // replica ready.
@@ -35,9 +35,6 @@ struct Template {
   bool bad = false;  // never passes its readiness probe
   std::vector<std::string> appArgs;
 };
-
-// replicas - maxUnavailable as the controller resolves it.
-int readyFloor(int replicas, const Strategy& strategy);
 
 class Model {
  public:
@@ -67,10 +64,10 @@ class Model {
   // number -> version of every revision the model believes exists.
   const std::map<int64_t, std::string>& revisions() const { return revisions_; }
 
-  // The ready-instance floor (see the comment at the top): `readyPids` are the PIDs of
-  // the ready instances of one sample.
-  void sample(const std::set<int>& readyPids);
-  void killedReady(int pid) { killed_.insert(pid); }
+  // The ready-instance floor (see the comment at the top), given the names of one
+  // sample's ready instances and of all those not terminating.
+  void sample(const std::set<std::string>& ready, const std::set<std::string>& live);
+  void killedReady(const std::string& name) { killed_.insert(name); }
   int bar() const { return bar_ - static_cast<int>(killed_.size()); }
   int specFloor() const { return readyFloor(replicas_, strategy_); }
   std::string floorText() const;
@@ -87,7 +84,7 @@ class Model {
   std::map<int64_t, std::string> revisions_;
   int64_t current_ = 0;
   int bar_ = 0;
-  std::set<int> killed_;  // ready instances SIGKILLed, until the floor is back without them
+  std::set<std::string> killed_;  // ready instances SIGKILLed, until they are back
 };
 
 }  // namespace rollway::e2e::torture

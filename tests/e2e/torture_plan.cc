@@ -1,5 +1,6 @@
 #include "torture_plan.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -65,7 +66,22 @@ const char* kindName(StepKind kind) {
   return "?";
 }
 
+int resolve(const std::string& value, int total, bool roundUp) {
+  if (value.ends_with('%')) {
+    long long scaled = std::stoll(value.substr(0, value.size() - 1)) * total;
+    return static_cast<int>(roundUp ? (scaled + 99) / 100 : scaled / 100);
+  }
+  return std::stoi(value);
+}
+
 }  // namespace
+
+int readyFloor(int replicas, const Strategy& strategy) {
+  int surge = resolve(strategy.maxSurge, replicas, /*roundUp=*/true);
+  int unavailable = resolve(strategy.maxUnavailable, replicas, /*roundUp=*/false);
+  if (surge == 0 && unavailable == 0) unavailable = 1;
+  return std::max(0, replicas - unavailable);
+}
 
 Strategy randomStrategy(Rng& rng) {
   static const std::array<std::pair<const char*, const char*>, 6> kBounds = {
@@ -107,6 +123,8 @@ Plan makePlan(uint64_t seed, int steps) {
   plan.autoRollback = rng.chance(50);
   plan.progressDeadlineSeconds = rng.between(8, 12);
   plan.revisionHistoryLimit = rng.chance(70) ? 100 : rng.between(2, 3);
+  int replicas = plan.replicas;  // as the steps leave them
+  Strategy strategy = plan.strategy;
   for (int i = 0; i < steps; ++i) {
     Step step;
     step.kind = drawKind(rng);
@@ -116,8 +134,19 @@ Plan makePlan(uint64_t seed, int steps) {
         step.appErrors = rng.chance(20);
         step.readyDelayMs = 100 * rng.between(1, 8);
         break;
-      case StepKind::kScale: step.replicas = rng.between(1, 5); break;
-      case StepKind::kChangeStrategy: step.strategy = randomStrategy(rng); break;
+      case StepKind::kScale:
+        step.replicas = rng.between(1, 5);
+        if (readyFloor(step.replicas, strategy) == 0) step.replicas = 2;
+        replicas = step.replicas;
+        break;
+      case StepKind::kChangeStrategy:
+        step.strategy = randomStrategy(rng);
+        if (readyFloor(replicas, step.strategy) == 0) {
+          step.strategy.maxSurge = "1";
+          step.strategy.maxUnavailable = "0";
+        }
+        strategy = step.strategy;
+        break;
       case StepKind::kKillDaemon:
         step.delayMs = rng.between(0, 1500);
         step.downMs = rng.between(0, 2000);

@@ -82,6 +82,13 @@ struct Plan {
   std::vector<Step> steps;
 };
 
+// replicas - maxUnavailable as the controller resolves it (surge rounds up, unavailable
+// down, both 0 counts as unavailable 1).
+int readyFloor(int replicas, const Strategy& strategy);
+
+// The plan never lets replicas - maxUnavailable reach 0 (a scale to 1 becomes 2, a
+// strategy that would allow it gets maxSurge 1, maxUnavailable 0): the spec would then
+// allow an outage, and a version that never gets ready would leave nothing to answer.
 Plan makePlan(uint64_t seed, int steps);
 Strategy randomStrategy(Rng& rng);
 std::string describe(const Step& step);

@@ -209,7 +209,7 @@ bool Sequence::killDaemon(const Step& s) {
 bool Sequence::killInstance(uint64_t pick, bool daemonDown) {
   pid_t pid = 0;
   bool ready = true;  // with the daemon down nobody can say: the last sample's word
-  std::string name;
+  std::string name, killedName;
   if (daemonDown) {
     auto live = scanProcesses();
     std::erase_if(live, [](pid_t p) {  // instances only: the proxy is not a target
@@ -219,7 +219,9 @@ bool Sequence::killInstance(uint64_t pick, bool daemonDown) {
     std::sort(live.begin(), live.end());
     pid = live[pick % live.size()];
     ready = lastReady_.contains(pid);
-    name = fmt::format("pid {} ({})", pid, ready ? "ready at the last sample" : "not ready at the last sample");
+    name = fmt::format("{} pid {} ({})", names_.contains(pid) ? names_[pid] : "?", pid,
+                       ready ? "ready at the last sample" : "not ready at the last sample");
+    killedName = names_.contains(pid) ? names_[pid] : "pid " + std::to_string(pid);
   } else {
     auto live = liveInstances();
     if (live.empty()) return failure_.empty();
@@ -231,6 +233,7 @@ bool Sequence::killInstance(uint64_t pick, bool daemonDown) {
     pid = i.value("pid", 0);
     ready = i.value("ready", false);
     name = i.value("name", "") + " (" + i.value("version", "") + (ready ? ", ready" : ", not ready") + ")";
+    killedName = i.value("name", "");
   }
   if (pid <= 0) return true;
   std::erase_if(lastReady_, [](pid_t p) { return !processAlive(p); });
@@ -240,7 +243,7 @@ bool Sequence::killInstance(uint64_t pick, bool daemonDown) {
   }
   ::kill(pid, SIGKILL);
   lastReady_.erase(pid);
-  if (ready) model_.killedReady(pid);
+  if (ready) model_.killedReady(killedName);
   note("  SIGKILL instance " + name);
   return true;
 }

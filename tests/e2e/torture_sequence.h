@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -88,6 +89,7 @@ class Sequence {
   std::string failure_;
   std::set<pid_t> pids_;          // every process of this sequence ever seen
   std::set<pid_t> lastReady_;     // the ready instances of the last sample
+  std::map<pid_t, std::string> names_;  // and the names of its PIDs
   std::optional<std::set<std::string>> pausedLive_;  // while paused: the instances not terminating at first
   std::set<std::string> pausedKnown_;                // and all of them
   int64_t lastEventId_ = 0;       // events read by syncTemplate

@@ -69,6 +69,21 @@ TEST(TorturePlanTest, ASeedNamesExactlyOneSequence) {
   EXPECT_EQ(kinds.size(), 14u);
 }
 
+// The spec never allows an outage: replicas - maxUnavailable stays >= 1 at every step.
+TEST(TorturePlanTest, NoStepAllowsZeroReadyInstances) {
+  for (uint64_t seed = 1; seed <= 500; ++seed) {
+    Plan p = makePlan(seed, 30);
+    int replicas = p.replicas;
+    Strategy strategy = p.strategy;
+    ASSERT_GE(readyFloor(replicas, strategy), 1) << "seed " << seed;
+    for (const auto& s : p.steps) {
+      if (s.kind == StepKind::kScale) replicas = s.replicas;
+      if (s.kind == StepKind::kChangeStrategy) strategy = s.strategy;
+      ASSERT_GE(readyFloor(replicas, strategy), 1) << "seed " << seed << ": " << describe(s);
+    }
+  }
+}
+
 TEST(TortureTest, RandomSequenceKeepsEveryInvariant) {
   const uint64_t seed = seedFromEnvironment();
   // First, so that a run killed by ctest's timeout still names its seed.
