@@ -26,7 +26,7 @@ while [ "$i" -lt "$seeds" ]; do
   i=$((i + 1))
   log="$logs/seed-$seed.log"
   start=$(date +%s)
-  if ROLLWAY_TORTURE_SEED=$seed ROLLWAY_BUILD_DIR="$build" ROLLWAY_SOURCE_DIR="$src" \
+  if ROLLWAY_TORTURE_SEED=$seed ROLLWAY_BUILD_DIR="$build" ROLLWAY_SOURCE_DIR="$src" ROLLWAY_TORTURE_LOG_DIR="$logs" \
       timeout 300 "$test_bin" --gtest_filter='TortureTest.*' >"$log" 2>&1; then
     passed=$((passed + 1))
     echo "[$i/$seeds] seed $seed passed in $(($(date +%s) - start)) s"

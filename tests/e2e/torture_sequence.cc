@@ -257,7 +257,10 @@ bool Sequence::finish() {
   auto r = daemon_->run({"down", "--all"}, 120s);
   note("down --all: " + outputOf(r));
   if (r.exitCode != 0) return fail("`rollway down --all` " + outputOf(r));
-  if (daemon_->process().wait(15s) < 0) return fail("the daemon still runs 15 s after `down --all`");
+  // 0, also under the sanitizers (a leak report or an error makes it something else).
+  int code = daemon_->process().wait(15s);
+  if (code < 0) return fail("the daemon still runs 15 s after `down --all`");
+  if (code != 0) return fail(fmt::format("the daemon exited with {} after `down --all`", code));
   return checkNoLeftovers();
 }
 
@@ -272,6 +275,10 @@ std::string Sequence::steps() const {
   std::string text;
   for (const auto& line : log_) text += "  " + line + "\n";
   return text;
+}
+
+void Sequence::saveDaemonLog(const std::string& path) const {
+  if (daemon_) writeFile(path, daemon_->log());
 }
 
 std::string Sequence::report() const {

@@ -39,6 +39,8 @@ class Sequence {
   std::string report() const;
   // The steps as run, with what each answered.
   std::string steps() const;
+  // Writes the daemon's whole log (every start) to `path`.
+  void saveDaemonLog(const std::string& path) const;
   // What the load client counted, for the summary line.
   std::string loadSummary() const;
 

@@ -27,7 +27,8 @@
 // ROLLWAY_TORTURE_SEED=N reruns the sequence of seed N (the steps are drawn from the seed
 // before anything runs); without it a fresh seed is drawn and printed first.
 // ROLLWAY_TORTURE_STEPS (default 24, at least 20) sets the length;
-// ROLLWAY_TORTURE_VERBOSE=1 prints the steps of a passing run too. `make test` runs a
+// ROLLWAY_TORTURE_VERBOSE=1 prints the steps of a passing run too; ROLLWAY_TORTURE_LOG_DIR=D
+// keeps the whole daemon log of a failed run in D/seed-N.daemon.log. `make test` runs a
 // few fixed seeds (label load), `make torture SEEDS=N` N fresh ones.
 #include <gtest/gtest.h>
 
@@ -95,7 +96,13 @@ TEST(TortureTest, RandomSequenceKeepsEveryInvariant) {
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   RecordProperty("seed", std::to_string(seed));
   if (!ok) {
-    ADD_FAILURE() << run.report();
+    std::string saved;
+    if (const char* dir = std::getenv("ROLLWAY_TORTURE_LOG_DIR"); dir && *dir) {
+      saved = std::string(dir) + "/seed-" + std::to_string(seed) + ".daemon.log";
+      run.saveDaemonLog(saved);
+      saved = "the daemon's whole log: " + saved + "\n";
+    }
+    ADD_FAILURE() << run.report() << saved;
     return;
   }
   if (const char* v = std::getenv("ROLLWAY_TORTURE_VERBOSE"); v && *v == '1') std::cout << run.steps();
