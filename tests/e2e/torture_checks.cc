@@ -62,28 +62,60 @@ std::vector<nlohmann::json> Sequence::liveInstances() {
   return live;
 }
 
+// Whether an instance gets traffic. RollingUpdate: every ready one. Canary / BlueGreen
+// route by weight between the stable revision and the current one (status.canaryWeight,
+// 0 once aborted, 100 once complete); any other revision, and a blue-green preview before
+// its promotion, gets none. Without a known stable revision the split is off.
+bool Sequence::serves(const nlohmann::json& st, const nlohmann::json& instance) const {
+  if (st.value("strategy", "RollingUpdate") == "RollingUpdate") return true;
+  int64_t current = st.value("revision", int64_t{0});
+  int64_t stable = st.value("stableRevision", int64_t{0});
+  if (stable == 0 || !model_.revisions().contains(stable)) return true;
+  int weight = current == stable ? 100 : st.value("aborted", false) ? 0 : st.value("canaryWeight", 0);
+  int64_t revision = instance.value("revision", int64_t{0});
+  if (revision == current) return weight > 0;
+  if (revision == stable) return weight < 100;
+  return false;
+}
+
+// One sample of the ready floor: ready instances that get traffic (the status is read
+// before and after the instances; a sample across a change of weights is skipped).
 bool Sequence::sample() {
+  auto split = [](const nlohmann::json& svc) {
+    const auto& st = svc["status"];
+    return fmt::format("{} {} {} {} {}", st.value("revision", 0), st.value("stableRevision", 0),
+                       st.value("canaryWeight", 0), st.value("aborted", false), st.value("strategy", ""));
+  };
+  auto before = cliJson({"get", "services", "web", "-o", "json"});
   auto all = instancesNow();
+  auto after = cliJson({"get", "services", "web", "-o", "json"});
   if (!failure_.empty()) return false;
+  if (split(before) != split(after)) return true;
+  const auto& st = after["status"];
   std::set<pid_t> readyPids;
   std::set<std::string> readyNames, liveNames;
   std::string list;
   names_.clear();
   for (const auto& i : all) {
     bool live = i.value("phase", "") != "Terminating";
+    bool serving = live && i.value("ready", false) && serves(st, i);
     names_[i.value("pid", 0)] = i.value("name", "");
     if (live) liveNames.insert(i.value("name", ""));
-    if (live && i.value("ready", false)) {
+    if (serving) {
       readyPids.insert(i.value("pid", 0));
       readyNames.insert(i.value("name", ""));
     }
-    list += fmt::format("\n    {} {} {} ready={}", i.value("name", ""), i.value("version", ""), i.value("phase", ""),
-                        i.value("ready", false));
+    list += fmt::format("\n    {} rev {} {} {} ready={}{}", i.value("name", ""), i.value("revision", 0),
+                        i.value("version", ""), i.value("phase", ""), i.value("ready", false),
+                        serving ? " serving" : "");
   }
   int ready = static_cast<int>(readyPids.size());
   lastReady_ = readyPids;
   if (ready < model_.bar()) {
-    return fail(fmt::format("{} ready instance(s), fewer than the {}:{}", ready, model_.floorText(), list));
+    return fail(fmt::format("{} ready instance(s) get traffic, fewer than the {}; status: revision {}, stable {}, "
+                            "weight {}, aborted {}, {}:{}",
+                            ready, model_.floorText(), st.value("revision", 0), st.value("stableRevision", 0),
+                            st.value("canaryWeight", 0), st.value("aborted", false), st.value("strategy", ""), list));
   }
   model_.sample(readyNames, liveNames);
   return checkPaused(all, list);
@@ -136,8 +168,17 @@ bool Sequence::checkGeneration() {
       },
       10s);
   if (svc.is_null()) return false;
-  return ok || fail("the controller did not act on generation " + std::to_string(svc.value("generation", -1)) +
-                        " within 10 s: " + svc["status"].dump());
+  if (!ok) {
+    return fail("the controller did not act on generation " + std::to_string(svc.value("generation", -1)) +
+                " within 10 s: " + svc["status"].dump());
+  }
+  const auto& st = svc["status"];
+  if (model_.current().bad && st.value("revision", int64_t{0}) == model_.currentRevision() &&
+      st.value("phase", "") == "Complete") {
+    return fail("revision " + std::to_string(model_.currentRevision()) + " (" + model_.current().version +
+                ") never passes its readiness probe, yet the rollout is Complete: " + st.dump());
+  }
+  return true;
 }
 
 // The template the daemon runs is the model's, or the model missed an automatic rollback

@@ -82,7 +82,13 @@ void Model::lowerFloor() { bar_ = std::min(bar_, specFloor()); }
 void Model::sample(const std::set<std::string>& ready, const std::set<std::string>& live) {
   bool atFloor = static_cast<int>(ready.size()) >= specFloor();
   if (atFloor) bar_ = specFloor();
-  std::erase_if(killed_, [&](const std::string& name) { return ready.contains(name) || (!live.contains(name) && atFloor); });
+  for (auto it = killed_.begin(); it != killed_.end();) {
+    const std::string& name = it->first;
+    bool& seenDead = it->second;
+    if (!ready.contains(name)) seenDead = true;
+    bool back = seenDead && (ready.contains(name) || (!live.contains(name) && atFloor));
+    it = back ? killed_.erase(it) : std::next(it);
+  }
 }
 
 std::string Model::floorText() const {

@@ -5,14 +5,19 @@
 // re-numbered as the newest revision) and the ready-instance floor in force.
 //
 // The floor rule (checked on every sample of `get instances -o json`):
-//   ready = instances with `ready` true whose phase is not Terminating;
+//   ready = instances with `ready` true whose phase is not Terminating and that get
+//     traffic (Canary / BlueGreen: of a revision whose weight is not 0; a blue-green
+//     preview, an aborted canary or an older revision is not counted);
 //   specFloor = replicas - maxUnavailable (RollingUpdate bounds of the spec: surge rounds
 //     up, unavailable down, both 0 counts as unavailable 1), for every strategy;
 //   the bar in force is lowered at once when a step lowers specFloor (scale down, a
 //     larger maxUnavailable) and raised to specFloor only once a sample has reached it;
-//   each SIGKILL of a ready instance lowers the bar by one more until that instance is
-//     ready again (restarted in place, same name), or it is gone (replaced) and a sample
-//     shows specFloor again (a crash is an involuntary disruption, as for a PDB);
+//   a successful `rollout abort` drops the canary's share at once, by design: the bar
+//     goes to 0 and is raised again once a sample reaches specFloor;
+//   each SIGKILL of a ready instance lowers the bar by one more until the daemon has
+//     seen it die (a sample lists it not ready, or not at all) and it is ready again
+//     (restarted in place, same name), or it is gone (replaced) and a sample shows
+//     specFloor again (a crash is an involuntary disruption, as for a PDB);
 //   violation: ready < bar - kills.
 // A bar that never rises again is caught by the convergence check, which needs every
 // replica ready.
@@ -67,7 +72,8 @@ class Model {
   // The ready-instance floor (see the comment at the top), given the names of one
   // sample's ready instances and of all those not terminating.
   void sample(const std::set<std::string>& ready, const std::set<std::string>& live);
-  void killedReady(const std::string& name) { killed_.insert(name); }
+  void killedReady(const std::string& name) { killed_[name] = false; }
+  void aborted() { bar_ = 0; }
   int bar() const { return bar_ - static_cast<int>(killed_.size()); }
   int specFloor() const { return readyFloor(replicas_, strategy_); }
   std::string floorText() const;
@@ -84,7 +90,7 @@ class Model {
   std::map<int64_t, std::string> revisions_;
   int64_t current_ = 0;
   int bar_ = 0;
-  std::set<std::string> killed_;  // ready instances SIGKILLed, until they are back
+  std::map<std::string, bool> killed_;  // ready instances SIGKILLed, until back -> seen dead
 };
 
 }  // namespace rollway::e2e::torture

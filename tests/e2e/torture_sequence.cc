@@ -132,6 +132,7 @@ bool Sequence::step(const Step& s) {
     case StepKind::kAbort: {
       int code = verb({"rollout", "abort", "web"}, true);
       if (code != 0) return code == 1;
+      model_.aborted();
       // Traffic back on stable at once: the status says aborted with weight 0.
       nlohmann::json st;
       bool ok = waitFor(
@@ -200,7 +201,8 @@ bool Sequence::killDaemon(const Step& s) {
   daemon_->start();
   if (!daemon_->waitReady()) return fail("the daemon did not come back within 20 s after a SIGKILL");
   note("  daemon started again");
-  return true;
+  // Everything applied survived in the store.
+  return syncTemplate() && checkHistory();
 }
 
 // The last ready instance is spared: with none left the proxy has nowhere to send a

@@ -63,6 +63,7 @@ class Sequence {
   bool gap(std::chrono::milliseconds length);
   std::vector<nlohmann::json> instancesNow();   // every instance, terminating too
   std::vector<nlohmann::json> liveInstances();  // not terminating
+  bool serves(const nlohmann::json& status, const nlohmann::json& instance) const;
   bool sample();
   bool checkPaused(const std::vector<nlohmann::json>& all, const std::string& list);
   bool checkLoad();
