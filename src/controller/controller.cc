@@ -582,6 +582,17 @@ void Controller::beginRolloutIfNew(Service& s) {
   if (st.observedHash == s.currentHash) return;
   // A new rollout: a new template, an undo, a rollback or a restart.
   int64_t now = nowMs();
+  // The rollout this one supersedes (a restart: the same template) had all the traffic
+  // (a canary at 100 %, a blue-green preview switched): its revision is the stable one
+  // from now on. The old stable may be drained already, and going back to it would leave
+  // nothing ready (torture seed 228).
+  const std::string previous = st.observedHash.empty() ? s.currentHash : st.observedHash;
+  if (st.canaryWeight == 100 && !st.aborted && !st.stableHash.empty() && previous != st.stableHash) {
+    if (auto it = s.revisionByHash.find(previous); it != s.revisionByHash.end()) {
+      st.stableHash = previous;
+      st.stableRevision = it->second;
+    }
+  }
   bool first = st.observedHash.empty() && st.stableHash.empty();
   st.observedHash = s.currentHash;
   st.rolloutStartedMs = now;

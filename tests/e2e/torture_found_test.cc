@@ -67,6 +67,69 @@ TEST_F(TortureFoundTest, RestartDuringABlueGreenPreviewStillCompletes) {
   restartWhilePaused("  strategy:\n    type: BlueGreen\n    blueGreen: {scaleDownDelaySeconds: 0}\n");
 }
 
+// Seed 228: a new version applied while the canary had all the traffic but was not
+// complete yet (here: one restarted instance not ready). The new rollout went back to
+// the old stable revision, whose instances were already drained, and stopped every
+// instance of the revision that carried all the traffic: 0 ready instances with
+// maxUnavailable 0, requests held until the old stable had started again.
+TEST_F(TortureFoundTest, ANewVersionWhileTheCanaryHasAllTheTrafficKeepsItServing) {
+  service_.replicas = 2;
+  service_.strategy =
+      "  strategy:\n    type: Canary\n    rollingUpdate: {maxSurge: 1, maxUnavailable: 0}\n"
+      "    canary: {steps: [{setWeight: 50}, {pause: {}}]}\n";
+  ASSERT_EQ(apply(), 0);
+  ASSERT_EQ(rolloutStatus(), 0) << daemon_->log();
+  auto paused = [&] { return daemon_->status("web").value("phase", "") == "Paused"; };
+  service_.version = "v2";
+  service_.appArgs = {"--ready-delay", "2s"};
+  ASSERT_EQ(apply(), 0);
+  ASSERT_TRUE(waitFor(paused, 20s)) << daemon_->status("web").dump(2);
+  ASSERT_EQ(daemon_->run({"rollout", "restart", "web"}).exitCode, 0);
+  int64_t restartedAt = daemon_->status("web").value("restartedAtMs", int64_t{0});
+  ASSERT_TRUE(waitFor(paused, 20s)) << daemon_->status("web").dump(2);
+  ASSERT_EQ(daemon_->run({"rollout", "promote", "web"}).exitCode, 0);
+  // Two restarted v2 instances start; one is held not ready, so the rollout reaches 100 %
+  // (the older v2 instance and one restarted) but cannot complete.
+  nlohmann::json fresh;
+  ASSERT_TRUE(waitFor(
+      [&] {
+        fresh = nlohmann::json::array();
+        for (const auto& i : daemon_->instances("web")) {
+          if (i.value("version", "") == "v2" && i.value("createdAtMs", int64_t{0}) >= restartedAt) fresh.push_back(i);
+        }
+        return fresh.size() == 2;
+      },
+      10s))
+      << daemon_->instances("web").dump(2);
+  HttpConnection held(static_cast<uint16_t>(fresh[1].value("port", 0)));
+  auto off = held.request("POST", "/admin/ready", {}, "off");
+  ASSERT_TRUE(off && off->status == 200);
+  ASSERT_TRUE(waitFor(
+      [&] {
+        auto st = daemon_->status("web");
+        if (st.value("canaryWeight", 0) != 100) return false;
+        for (const auto& i : daemon_->instances("web")) {
+          if (i.value("version", "") == "v1") return false;  // the old stable, drained
+        }
+        return true;
+      },
+      20s))
+      << daemon_->status("web").dump(2) << daemon_->instances("web").dump(2);
+  service_.version = "v3";
+  service_.appArgs = {"--ready-delay", "1s"};
+  ASSERT_EQ(apply(), 0);
+  // The v2 instances that carry the traffic stay in rotation while v3 comes up.
+  auto end = std::chrono::steady_clock::now() + 3s;
+  while (std::chrono::steady_clock::now() < end) {
+    auto items = daemon_->instances("web");
+    int ready = 0;
+    for (const auto& i : items) ready += i.value("ready", false) && i.value("phase", "") != "Terminating" ? 1 : 0;
+    ASSERT_GE(ready, 2) << items.dump(2) << daemon_->status("web").dump(2);
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(daemon_->status("web").value("stableRevision", 0), 2) << daemon_->status("web").dump(2);
+}
+
 // Seed 117: the stable template was applied again (re-numbered, as Kubernetes does) and
 // left again before it completed; the status kept the old number, which no revision has
 // any more ("traffic is on revision 1" after an abort, with no revision 1 in the history).
