@@ -9,7 +9,8 @@
 //     traffic (Canary / BlueGreen: of a revision whose weight is not 0; a blue-green
 //     preview, an aborted canary or an older revision is not counted);
 //   specFloor = replicas - maxUnavailable (RollingUpdate bounds of the spec: surge rounds
-//     up, unavailable down, both 0 counts as unavailable 1), for every strategy;
+//     up, unavailable down, both 0 counts as unavailable 1), for every strategy; while
+//     paused a scale-up waits, so replicas counts as at most what it was at the pause;
 //   the bar in force is lowered at once when a step lowers specFloor (scale down, a
 //     larger maxUnavailable) and raised to specFloor only once a sample has reached it;
 //   a successful `rollout abort` drops the canary's share at once, by design: the bar
@@ -22,6 +23,7 @@
 // A bar that never rises again is caught by the convergence check, which needs every
 // replica ready.
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -55,7 +57,10 @@ class Model {
   int64_t applyTemplate(std::string version);  // by value: callers pass names from revisions()
   void setReplicas(int replicas);
   void setStrategy(const Strategy& strategy);
-  void setPaused(bool paused) { paused_ = paused; }
+  void setPaused(bool paused) {
+    if (paused && !paused_) pausedReplicas_ = replicas_;
+    paused_ = paused;
+  }
   // Revisions the daemon pruned (history limit): forgotten here too.
   void forget(int64_t number) { revisions_.erase(number); }
 
@@ -75,7 +80,7 @@ class Model {
   void killedReady(const std::string& name) { killed_[name] = false; }
   void aborted() { bar_ = 0; }
   int bar() const { return bar_ - static_cast<int>(killed_.size()); }
-  int specFloor() const { return readyFloor(replicas_, strategy_); }
+  int specFloor() const { return readyFloor(paused_ ? std::min(replicas_, pausedReplicas_) : replicas_, strategy_); }
   std::string floorText() const;
 
  private:
@@ -85,6 +90,7 @@ class Model {
   int replicas_;
   Strategy strategy_;
   bool paused_ = false;
+  int pausedReplicas_ = 0;  // replicas when the pause began
   int nextVersion_ = 1;
   std::map<std::string, Template> templates_;
   std::map<int64_t, std::string> revisions_;

@@ -210,7 +210,7 @@ bool Sequence::killDaemon(const Step& s) {
 // zero-failure invariant could not hold for any product.
 bool Sequence::killInstance(uint64_t pick, bool daemonDown) {
   pid_t pid = 0;
-  bool ready = true;  // with the daemon down nobody can say: the last sample's word
+  bool ready = true;  // ready and getting traffic
   std::string name, killedName;
   if (daemonDown) {
     auto live = scanProcesses();
@@ -225,24 +225,26 @@ bool Sequence::killInstance(uint64_t pick, bool daemonDown) {
                        ready ? "ready at the last sample" : "not ready at the last sample");
     killedName = names_.contains(pid) ? names_[pid] : "pid " + std::to_string(pid);
   } else {
+    if (!sample()) return false;  // lastReady_: the instances that get traffic now
     auto live = liveInstances();
     if (live.empty()) return failure_.empty();
-    lastReady_.clear();
-    for (const auto& i : live) {
-      if (i.value("ready", false)) lastReady_.insert(i.value("pid", 0));
-    }
     const auto& i = live[pick % live.size()];
     pid = i.value("pid", 0);
-    ready = i.value("ready", false);
+    ready = lastReady_.contains(pid);
     name = i.value("name", "") + " (" + i.value("version", "") + (ready ? ", ready" : ", not ready") + ")";
     killedName = i.value("name", "");
   }
   if (pid <= 0) return true;
   std::erase_if(lastReady_, [](pid_t p) { return !processAlive(p); });
-  if (ready && lastReady_.size() <= 1) {
+  // With the daemon down its readiness is a guess: spare it unless another instance got
+  // traffic at the last sample, and count it as ready (it may have become so since).
+  bool last = daemonDown ? (lastReady_.size() - (lastReady_.contains(pid) ? 1 : 0)) == 0
+                         : ready && lastReady_.size() <= 1;
+  if (last) {
     note("  spared " + name + ": the last ready instance");
     return true;
   }
+  if (daemonDown) ready = true;
   ::kill(pid, SIGKILL);
   lastReady_.erase(pid);
   if (ready) model_.killedReady(killedName);
