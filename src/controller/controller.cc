@@ -595,6 +595,7 @@ void Controller::beginRolloutIfNew(Service& s) {
   }
   bool first = st.observedHash.empty() && st.stableHash.empty();
   st.observedHash = s.currentHash;
+  st.rolloutStrategy = st.strategy;
   st.rolloutStartedMs = now;
   st.lastProgressMs = now;
   st.stepStartedMs = now;
@@ -716,6 +717,7 @@ Result<json> Controller::status(const std::string& service) const {
   st.erase("observedHash");
   st.erase("previousHash");
   st.erase("skipStepsHash");
+  st.erase("rolloutStrategy");
   return json{{"name", service}, {"generation", s.generation}, {"seq", s.seq}, {"status", st}};
 }
 

@@ -9,8 +9,10 @@
 namespace rollway::controller {
 
 bool stepsActive(spec::StrategyType type, const ServiceStatus& status, const std::string& currentHash, bool stableKnown) {
-  return type != spec::StrategyType::kRollingUpdate && !status.stableHash.empty() && status.stableHash != currentHash &&
-         stableKnown;
+  // A rollout that began as a RollingUpdate ends as one: switched to weights half-way, it
+  // would send the traffic back to the old revision (torture seed 404).
+  return type != spec::StrategyType::kRollingUpdate && status.rolloutStrategy != "RollingUpdate" &&
+         !status.stableHash.empty() && status.stableHash != currentHash && stableKnown;
 }
 
 bool stepsActive(const RolloutInput& in) {
@@ -97,9 +99,12 @@ RolloutDecision planRollout(const RolloutInput& in) {
   if (in.spec.strategy.type == spec::StrategyType::kBlueGreen && !st.previousHash.empty() &&
       st.previousHash != in.currentHash && keepPreviousMs > 0) {
     // Promoted: the old revision stays up (out of rotation) for scaleDownDelaySeconds, so
-    // that an undo in that window is one swap.
+    // that an undo in that window is one swap. What is left of it stays; nothing of it is
+    // started again (after a rolling update there is nothing left).
     RolloutDecision d = startDecision(in);
-    planCounts(in, {{in.currentHash, in.spec.replicas}, {st.previousHash, in.spec.replicas}}, d);
+    int previousLeft = static_cast<int>(std::count_if(in.instances.begin(), in.instances.end(),
+                                                      [&](const InstanceView& i) { return i.hash == st.previousHash; }));
+    planCounts(in, {{in.currentHash, in.spec.replicas}, {st.previousHash, std::min(previousLeft, in.spec.replicas)}}, d);
     d.wakeInMs = keepPreviousMs;
     return d;
   }

@@ -35,6 +35,7 @@ json toJson(const ServiceStatus& s) {
           {"restartedAtMs", s.restartedAtMs},
           {"observedHash", s.observedHash},
           {"strategy", s.strategy},
+          {"rolloutStrategy", s.rolloutStrategy},
           {"stepIndex", s.stepIndex},
           {"steps", s.steps},
           {"canaryWeight", s.canaryWeight},
@@ -91,6 +92,7 @@ ServiceStatus statusFromJson(const json& j) {
   get("restartedAtMs", s.restartedAtMs);
   get("observedHash", s.observedHash);
   get("strategy", s.strategy);
+  get("rolloutStrategy", s.rolloutStrategy);
   get("stepIndex", s.stepIndex);
   get("steps", s.steps);
   get("canaryWeight", s.canaryWeight);

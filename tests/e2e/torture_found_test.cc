@@ -130,6 +130,89 @@ TEST_F(TortureFoundTest, ANewVersionWhileTheCanaryHasAllTheTrafficKeepsItServing
   EXPECT_EQ(daemon_->status("web").value("stableRevision", 0), 2) << daemon_->status("web").dump(2);
 }
 
+// Seed 404: the strategy changed from RollingUpdate to BlueGreen in the middle of a
+// rolling update that had already replaced every old instance. The rollout switched to
+// blue-green at once: the old revision, gone, was the stable one again; it was started
+// anew, took all the traffic back as soon as it was ready (the new revision became a
+// preview waiting for promotion). A rollout now finishes under the strategy it began with.
+TEST_F(TortureFoundTest, AStrategyChangeMidRolloutKeepsTheNewVersionServing) {
+  service_.replicas = 3;
+  service_.maxSurge = "0";
+  service_.maxUnavailable = "1";
+  service_.appArgs = {"--ready-delay", "3s"};  // the old revision would take 3 s to come back
+  ASSERT_EQ(apply(), 0);
+  ASSERT_EQ(rolloutStatus(), 0) << daemon_->log();
+  service_.version = "v2";
+  service_.appArgs = {"--ready-delay", "1500ms"};
+  ASSERT_EQ(apply(), 0);
+  // The third v2 instance is held not ready: the rolling update has replaced every v1
+  // instance but cannot complete.
+  nlohmann::json third;
+  ASSERT_TRUE(waitFor(
+      [&] {
+        int v2 = 0;
+        third = nullptr;
+        for (const auto& i : daemon_->instances("web")) {
+          if (i.value("version", "") != "v2") continue;
+          ++v2;
+          if (third.is_null() || i.value("createdAtMs", int64_t{0}) > third.value("createdAtMs", int64_t{0})) third = i;
+        }
+        return v2 == 3;
+      },
+      20s))
+      << daemon_->instances("web").dump(2);
+  HttpConnection held(static_cast<uint16_t>(third.value("port", 0)));
+  auto off = held.request("POST", "/admin/ready", {}, "off");
+  ASSERT_TRUE(off && off->status == 200);
+  ASSERT_TRUE(waitFor(
+      [&] {
+        int ready = 0;
+        for (const auto& i : daemon_->instances("web")) {
+          if (i.value("version", "") == "v1" && i.value("phase", "") != "Terminating") return false;
+          ready += i.value("ready", false) ? 1 : 0;
+        }
+        return ready == 2;
+      },
+      20s))
+      << daemon_->instances("web").dump(2);
+  service_.strategy = "  strategy: {type: BlueGreen, rollingUpdate: {maxSurge: 0, maxUnavailable: 1}}\n";
+  ASSERT_EQ(apply(), 0);
+  // Every request is answered by v2, also once v1 could be ready again (3 s).
+  auto end = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < end) {
+    HttpConnection conn(service_.port, 5s);
+    auto r = conn.request("GET", "/");
+    ASSERT_TRUE(r) << daemon_->status("web").dump(2);
+    const std::string* version = r->header("X-Version");
+    ASSERT_TRUE(r->status == 200 && version && *version == "v2")
+        << r->status << " " << (version ? *version : "-") << "\n" << daemon_->status("web").dump(2) << "\n"
+        << daemon_->instances("web").dump(2);
+    std::this_thread::sleep_for(50ms);
+  }
+  for (const auto& i : daemon_->instances("web")) EXPECT_EQ(i.value("version", ""), "v2") << i.dump() << daemon_->events("web");
+}
+
+// Found with seed 404: blue-green keeps the old revision up for scaleDownDelaySeconds
+// after a switch, so that an undo is one swap. A service switched to BlueGreen within
+// that delay after a rolling update had completed (its old instances all stopped)
+// started `replicas` old instances again, only to stop them when the delay was over.
+TEST_F(TortureFoundTest, BlueGreenDelayNeverStartsOldInstancesAgain) {
+  service_.replicas = 2;
+  ASSERT_EQ(apply(), 0);
+  ASSERT_EQ(rolloutStatus(), 0) << daemon_->log();
+  service_.version = "v2";
+  ASSERT_EQ(apply(), 0);
+  ASSERT_EQ(rolloutStatus(), 0) << daemon_->log();
+  ASSERT_TRUE(waitFor([&] { return allOn("v2") && daemon_->instances("web").size() == 2; }, 10s));
+  service_.strategy = "  strategy: {type: BlueGreen, blueGreen: {scaleDownDelaySeconds: 30}}\n";
+  ASSERT_EQ(apply(), 0);
+  auto end = std::chrono::steady_clock::now() + 3s;
+  while (std::chrono::steady_clock::now() < end) {
+    for (const auto& i : daemon_->instances("web")) ASSERT_EQ(i.value("version", ""), "v2") << i.dump();
+    std::this_thread::sleep_for(100ms);
+  }
+}
+
 // Seed 117: the stable template was applied again (re-numbered, as Kubernetes does) and
 // left again before it completed; the status kept the old number, which no revision has
 // any more ("traffic is on revision 1" after an abort, with no revision 1 in the history).
