@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <regex>
 #include <thread>
 
 #include <fmt/format.h>
@@ -62,60 +63,33 @@ std::vector<nlohmann::json> Sequence::liveInstances() {
   return live;
 }
 
-// Whether an instance gets traffic. RollingUpdate: every ready one. Canary / BlueGreen
-// route by weight between the stable revision and the current one (status.canaryWeight,
-// 0 once aborted, 100 once complete); any other revision, and a blue-green preview before
-// its promotion, gets none. Without a known stable revision the split is off.
-bool Sequence::serves(const nlohmann::json& st, const nlohmann::json& instance) const {
-  if (st.value("strategy", "RollingUpdate") == "RollingUpdate") return true;
-  int64_t current = st.value("revision", int64_t{0});
-  int64_t stable = st.value("stableRevision", int64_t{0});
-  if (stable == 0 || !model_.revisions().contains(stable)) return true;
-  int weight = current == stable ? 100 : st.value("aborted", false) ? 0 : st.value("canaryWeight", 0);
-  int64_t revision = instance.value("revision", int64_t{0});
-  if (revision == current) return weight > 0;
-  if (revision == stable) return weight < 100;
-  return false;
-}
-
-// One sample of the ready floor: ready instances that get traffic (the status is read
-// before and after the instances; a sample across a change of weights is skipped).
+// One sample of the ready floor. Every ready instance that is not terminating counts,
+// whatever its revision: the proxy sends a request to the revision its weights pick, and
+// to any revision with a ready instance when that one has none.
 bool Sequence::sample() {
-  auto split = [](const nlohmann::json& svc) {
-    const auto& st = svc["status"];
-    return fmt::format("{} {} {} {} {}", st.value("revision", 0), st.value("stableRevision", 0),
-                       st.value("canaryWeight", 0), st.value("aborted", false), st.value("strategy", ""));
-  };
-  auto before = cliJson({"get", "services", "web", "-o", "json"});
   auto all = instancesNow();
-  auto after = cliJson({"get", "services", "web", "-o", "json"});
   if (!failure_.empty()) return false;
-  if (split(before) != split(after)) return true;
-  const auto& st = after["status"];
   std::set<pid_t> readyPids;
   std::set<std::string> readyNames, liveNames;
   std::string list;
   names_.clear();
   for (const auto& i : all) {
     bool live = i.value("phase", "") != "Terminating";
-    bool serving = live && i.value("ready", false) && serves(st, i);
     names_[i.value("pid", 0)] = i.value("name", "");
     if (live) liveNames.insert(i.value("name", ""));
-    if (serving) {
+    if (live && i.value("ready", false)) {
       readyPids.insert(i.value("pid", 0));
       readyNames.insert(i.value("name", ""));
     }
-    list += fmt::format("\n    {} rev {} {} {} ready={}{}", i.value("name", ""), i.value("revision", 0),
-                        i.value("version", ""), i.value("phase", ""), i.value("ready", false),
-                        serving ? " serving" : "");
+    list += fmt::format("\n    {} rev {} {} {} ready={}", i.value("name", ""), i.value("revision", 0),
+                        i.value("version", ""), i.value("phase", ""), i.value("ready", false));
   }
   int ready = static_cast<int>(readyPids.size());
   lastReady_ = readyPids;
   if (ready < model_.bar()) {
-    return fail(fmt::format("{} ready instance(s) get traffic, fewer than the {}; status: revision {}, stable {}, "
-                            "weight {}, aborted {}, {}:{}",
-                            ready, model_.floorText(), st.value("revision", 0), st.value("stableRevision", 0),
-                            st.value("canaryWeight", 0), st.value("aborted", false), st.value("strategy", ""), list));
+    auto svc = cliJson({"get", "services", "web", "-o", "json"});
+    return fail(fmt::format("{} ready instance(s), fewer than the {}; status: {}:{}", ready, model_.floorText(),
+                            svc.is_null() ? "?" : svc["status"].dump(), list));
   }
   model_.sample(readyNames, liveNames);
   return checkPaused(all, list);
@@ -236,6 +210,42 @@ std::string brief(const std::map<int64_t, std::string>& revisions, int64_t curre
 }
 
 }  // namespace
+
+// The template of the newest RolledBack event not yet taken into the model ("" if none).
+std::string Sequence::rolledBackTo() {
+  auto events = cliJson({"events", "web", "--limit", "1000", "-o", "json"});
+  if (events.is_null()) return "";
+  std::string version;
+  for (const auto& e : events["items"]) {
+    if (e.value("id", int64_t{0}) <= lastEventId_ || e.value("reason", "") != "RolledBack") continue;
+    std::smatch m;
+    static const std::regex re(R"(template \(([^)]*)\), now revision (\d+))");
+    std::string message = e.value("message", "");
+    if (std::regex_search(message, m, re)) version = m[1];
+  }
+  return version;
+}
+
+// An automatic rollback (progress deadline) landed between the sync before a step and
+// the step itself: replayed in that order on `before`, the model must agree with `got`
+// (the revision the step's template then got; "" = the step changed nothing).
+bool Sequence::replayRollback(Model before, const std::string& applied, int64_t got) {
+  std::string version = rolledBackTo();
+  if (version.empty() || !plan_.autoRollback) return false;
+  auto svc = cliJson({"get", "services", "web", "-o", "json"});
+  if (svc.is_null()) return false;
+  int64_t rolledBack = before.applyTemplate(version);
+  if (!applied.empty() && before.applyTemplate(applied) != got) return false;
+  if (applied.empty() && rolledBack != svc.value("revision", int64_t{0})) return false;
+  note(fmt::format("  an automatic rollback to {} (revision {}) came just before the step", version, rolledBack));
+  model_ = before;
+  // The events up to now are accounted for.
+  auto events = cliJson({"events", "web", "--limit", "1000", "-o", "json"});
+  for (const auto& e : events.is_null() ? nlohmann::json::array() : events["items"]) {
+    lastEventId_ = std::max(lastEventId_, e.value("id", int64_t{0}));
+  }
+  return true;
+}
 
 nlohmann::json Sequence::history() {
   auto j = cliJson({"rollout", "history", "web", "-o", "json"});

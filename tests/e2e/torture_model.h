@@ -5,9 +5,9 @@
 // re-numbered as the newest revision) and the ready-instance floor in force.
 //
 // The floor rule (checked on every sample of `get instances -o json`):
-//   ready = instances with `ready` true whose phase is not Terminating and that get
-//     traffic (Canary / BlueGreen: of a revision whose weight is not 0; a blue-green
-//     preview, an aborted canary or an older revision is not counted);
+//   ready = instances with `ready` true whose phase is not Terminating, any revision
+//     (the proxy sends a request to any revision with a ready instance when the one its
+//     weights pick has none);
 //   specFloor = replicas - maxUnavailable (RollingUpdate bounds of the spec: surge rounds
 //     up, unavailable down, both 0 counts as unavailable 1), for every strategy; while
 //     paused a scale-up waits, so replicas counts as at most what it was at the pause;

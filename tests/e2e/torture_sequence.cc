@@ -80,13 +80,14 @@ bool Sequence::start() {
   return checkLoad();
 }
 
-bool Sequence::applyModel(const std::string& why, bool newTemplate) {
+bool Sequence::applyModel(const std::string& why, bool newTemplate, const Model* before) {
   auto r = daemon_->apply(model_.service(port_), tmp_.path());
   note(fmt::format("  apply ({}): {}", why, outputOf(r)));
   if (r.exitCode != 0) return fail("apply failed: " + outputOf(r));
   // A strategy drawn equal to the one in force: nothing to change, no revision printed.
   if (!newTemplate && r.out.find("unchanged") != std::string::npos) return true;
   if (int64_t got = revisionIn(r.out); got != model_.currentRevision()) {
+    if (replayRollback(before ? *before : model_, model_.current().version, got)) return true;
     return fail(fmt::format("apply answered revision {}, the model expects {} ({})", got, model_.currentRevision(),
                             model_.current().version));
   }
@@ -108,9 +109,10 @@ bool Sequence::step(const Step& s) {
   switch (s.kind) {
     case StepKind::kApplyVersion: {
       if (!syncTemplate()) return false;
-      const Template& t = model_.newTemplate(s.bad, s.appErrors, s.readyDelayMs);
-      model_.applyTemplate(t.version);
-      return applyModel("new version " + t.version, true) && checkHistory();
+      const std::string version = model_.newTemplate(s.bad, s.appErrors, s.readyDelayMs).version;
+      Model before = model_;
+      model_.applyTemplate(version);
+      return applyModel("new version " + version, true, &before) && checkHistory();
     }
     case StepKind::kScale:
       if (verb({"scale", "web", "--replicas", std::to_string(s.replicas)}, false) != 0) return false;
@@ -146,7 +148,10 @@ bool Sequence::step(const Step& s) {
     case StepKind::kChangeStrategy:
       if (!syncTemplate()) return false;
       model_.setStrategy(s.strategy);
-      return applyModel("strategy " + describe(s.strategy), false);
+      {
+        Model before = model_;
+        return applyModel("strategy " + describe(s.strategy), false, &before);
+      }
     case StepKind::kKillDaemon: return killDaemon(s);
     case StepKind::kKillInstance: return killInstance(s.pick, false);
     case StepKind::kConverge: return converge();
@@ -184,9 +189,15 @@ bool Sequence::undoTo(int64_t target, bool named) {
     return fail(fmt::format("undo to {} (current {}) should be refused with exit 1: {}", target,
                             model_.currentRevision(), outputOf(r)));
   }
-  if (r.exitCode != 0) return fail(fmt::format("undo to revision {}: {}", target, outputOf(r)));
-  int64_t now = model_.applyTemplate(model_.revisions().at(target));
-  if (int64_t got = revisionIn(r.out); got != now) {
+  Model before = model_;
+  const std::string version = model_.revisions().at(target);
+  if (r.exitCode != 0) {
+    // The target was the stable template, re-numbered by an automatic rollback a moment ago.
+    if (r.exitCode == 1 && version == rolledBackTo() && replayRollback(before, "", 0)) return checkHistory();
+    return fail(fmt::format("undo to revision {}: {}", target, outputOf(r)));
+  }
+  int64_t now = model_.applyTemplate(version);
+  if (int64_t got = revisionIn(r.out); got != now && !replayRollback(before, version, got)) {
     return fail(fmt::format("undo to revision {} answered revision {}, the model expects {}", target, got, now));
   }
   return checkHistory();
@@ -210,7 +221,7 @@ bool Sequence::killDaemon(const Step& s) {
 // zero-failure invariant could not hold for any product.
 bool Sequence::killInstance(uint64_t pick, bool daemonDown) {
   pid_t pid = 0;
-  bool ready = true;  // ready and getting traffic
+  bool ready = true;
   std::string name, killedName;
   if (daemonDown) {
     auto live = scanProcesses();
@@ -225,7 +236,7 @@ bool Sequence::killInstance(uint64_t pick, bool daemonDown) {
                        ready ? "ready at the last sample" : "not ready at the last sample");
     killedName = names_.contains(pid) ? names_[pid] : "pid " + std::to_string(pid);
   } else {
-    if (!sample()) return false;  // lastReady_: the instances that get traffic now
+    if (!sample()) return false;  // lastReady_: the ready instances now
     auto live = liveInstances();
     if (live.empty()) return failure_.empty();
     const auto& i = live[pick % live.size()];
@@ -236,8 +247,8 @@ bool Sequence::killInstance(uint64_t pick, bool daemonDown) {
   }
   if (pid <= 0) return true;
   std::erase_if(lastReady_, [](pid_t p) { return !processAlive(p); });
-  // With the daemon down its readiness is a guess: spare it unless another instance got
-  // traffic at the last sample, and count it as ready (it may have become so since).
+  // With the daemon down its readiness is a guess: spare it unless another instance was
+  // ready at the last sample, and count it as ready (it may have become so since).
   bool last = daemonDown ? (lastReady_.size() - (lastReady_.contains(pid) ? 1 : 0)) == 0
                          : ready && lastReady_.size() <= 1;
   if (last) {

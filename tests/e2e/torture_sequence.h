@@ -48,7 +48,8 @@ class Sequence {
   // torture_sequence.cc: the sequence and the steps.
   bool start();
   bool step(const Step& step);
-  bool applyModel(const std::string& why, bool newTemplate);
+  // `before`: the model before the step, to replay an automatic rollback that raced it.
+  bool applyModel(const std::string& why, bool newTemplate, const Model* before = nullptr);
   int verb(const std::vector<std::string>& args, bool mayRefuse);
   bool undo(const Step& step);
   bool undoTo(int64_t target, bool named);
@@ -63,12 +64,13 @@ class Sequence {
   bool gap(std::chrono::milliseconds length);
   std::vector<nlohmann::json> instancesNow();   // every instance, terminating too
   std::vector<nlohmann::json> liveInstances();  // not terminating
-  bool serves(const nlohmann::json& status, const nlohmann::json& instance) const;
   bool sample();
   bool checkPaused(const std::vector<nlohmann::json>& all, const std::string& list);
   bool checkLoad();
   bool checkGeneration();
   bool syncTemplate();
+  std::string rolledBackTo();
+  bool replayRollback(Model before, const std::string& applied, int64_t got);
   nlohmann::json history();
   bool checkHistory();
   bool ours(pid_t pid, int portWindow) const;
