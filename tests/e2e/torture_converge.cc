@@ -37,7 +37,11 @@ bool Sequence::converge() {
     } else if (model_.current().bad) {
       // Never ready: it must never complete. With autoRollback the daemon goes back by
       // itself after the progress deadline; else (or when it cannot) a person undoes it.
-      if (phase == "Complete") return fail("revision " + std::to_string(model_.currentRevision()) + " (" + model_.current().version + ") never passes its readiness probe, yet the rollout is Complete: " + st.dump());
+      // (A status of another revision: an automatic rollback since the sync above.)
+      if (phase == "Complete" && st.value("revision", int64_t{0}) == model_.currentRevision()) {
+        return fail("revision " + std::to_string(model_.currentRevision()) + " (" + model_.current().version +
+                    ") never passes its readiness probe, yet the rollout is Complete: " + st.dump());
+      }
       why = "waiting for the never-ready revision to fail its progress deadline: " + st.dump();
       if (phase == "Failed") {
         auto now = std::chrono::steady_clock::now();
