@@ -60,9 +60,10 @@ Controller::Controller(asio::io_context& io, store::Store& store, const Clock& c
   po.extraArgs = options_.proxyArgs;
   po.workingDir = options_.dataDir;
   po.manage = options_.manageProxy;
-  proxy_ = std::make_unique<ProxyLink>(*supervisor_, po, logger_);
+  proxy_ = std::make_unique<ProxyLink>(io_, *supervisor_, po, logger_);
   prometheus_ = analysis::makePrometheusProvider(analysis::kProviderTimeout, analysis::HttpOptions{options_.caFile});
   webhook_ = analysis::makeWebhookProvider(analysis::kProviderTimeout, analysis::HttpOptions{options_.caFile});
+  pool_ = std::make_unique<BlockingPool>(BlockingPoolOptions{"the analysis and webhook pool", 2, 64});
 }
 
 Controller::~Controller() {
@@ -77,12 +78,7 @@ Result<void> Controller::start() {
   auto records = store_.listInstances();
   if (!records) return fail(records.error());
   for (const auto& r : *records) adopt(r);
-  auto started = proxy_->ensureRunning();
-  if (!started) {
-    logger_->error("proxy: {}", started.error().message);
-  } else if (*started) {
-    event("", "proxy", kNormal, "ProxyStarted", "Started the proxy on " + proxy_->socketPath());
-  }
+  ensureProxy();
   schedule(milliseconds(0));
   return {};
 }
@@ -216,15 +212,7 @@ void Controller::reconcileAll() {
   if (reconciling_) return;
   reconciling_ = true;
   refreshServices();
-  if (!proxy_->running() && !proxyStopping_) {
-    auto started = proxy_->ensureRunning();
-    if (started && *started) {
-      event("", "proxy", kNormal, "ProxyStarted", "Started the proxy on " + proxy_->socketPath());
-      lastPushed_.reset();
-    } else if (!started) {
-      logger_->error("proxy: {}", started.error().message);
-    }
-  }
+  ensureProxy();
   for (auto& [name, s] : services_) reconcileService(*s);
   // Instances whose service record vanished and that were never tied to a Service entry.
   std::vector<std::string> orphans;
@@ -532,25 +520,50 @@ void Controller::pushSnapshot() {
   auto snapshot = buildRoutingSnapshot(views);
   bool same = lastPushed_ && lastPushed_->listeners == snapshot.listeners;
   if (!same) {
-    // After a failure, one attempt a second: each one may block up to the link's timeout.
+    // One push at a time: when it is done, it pushes again if the snapshot changed meanwhile.
+    if (pushing_) return;
+    // After a failure, one attempt a second.
     if (!pushError_.empty() && clock_.now() - lastPushAttempt_ < seconds(1)) return;
     lastPushAttempt_ = clock_.now();
     if (!proxy_->running()) {
-      setPushError("no proxy is running to take the routing snapshot");
+      // A proxy being found or started gets the snapshot once it answers (ensureProxy pokes).
+      if (!proxy_->starting()) setPushError("no proxy is running to take the routing snapshot");
       return;
     }
-    auto pushed = proxy_->push(snapshot);
-    if (!pushed) {
-      setPushError(pushed.error().message);
-      return;
-    }
-    logger_->debug("routing snapshot {} sent", *pushed);
-    lastPushed_ = snapshot;
+    pushing_ = true;
+    proxy_->push(snapshot, [this, alive = std::weak_ptr<int>(alive_), snapshot](Result<uint64_t> pushed) {
+      if (alive.expired()) return;
+      pushing_ = false;
+      if (!pushed) {
+        setPushError(pushed.error().message);
+        return;
+      }
+      logger_->debug("routing snapshot {} sent", *pushed);
+      lastPushed_ = snapshot;
+      pushSnapshot();  // marks the drains it carried, or sends the newer snapshot
+    });
+    return;
   }
   setPushError("");
   for (auto& [iname, inst] : instances_) {
     if (inst->step == Instance::Step::kDrain) inst->drainPushed = true;
   }
+}
+
+void Controller::ensureProxy() {
+  if (proxy_->running() || proxy_->starting() || proxyStopping_) return;
+  proxy_->ensureRunning([this, alive = std::weak_ptr<int>(alive_)](Result<bool> started) {
+    if (alive.expired()) return;
+    if (!started) {
+      logger_->error("proxy: {}", started.error().message);
+      return;
+    }
+    if (*started) {
+      event("", "proxy", kNormal, "ProxyStarted", "Started the proxy on " + proxy_->socketPath());
+      lastPushed_.reset();
+    }
+    poke();  // the routing snapshot goes out now
+  });
 }
 
 void Controller::setPushError(const std::string& error) {

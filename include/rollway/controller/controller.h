@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rollway/analysis/provider.h"
+#include "rollway/common/blocking_pool.h"
 #include "rollway/common/clock.h"
 #include "rollway/common/log.h"
 #include "rollway/common/random.h"
@@ -115,12 +116,18 @@ class Controller {
   // not listed go to 0. Not ready instances are stopped first, then the newest.
   void applyCounts(Service& s, const std::vector<Instance*>& mine, const std::map<std::string, int>& wanted);
   // One analysis window when it is due; `trafficOnNew` = the new revision serves now.
+  // The proxy's counters and the providers are read off this thread (strategies.cc).
   void runAnalysis(Service& s, bool trafficOnNew);
+  std::optional<analysis::WindowInput> analysisWindow(Service& s, bool trafficOnNew,
+                                                      const Result<nlohmann::json>& metrics);
+  void applyMeasurement(Service& s, const analysis::Measurement& measurement);
   void abortRollout(Service& s, const std::string& reason);
   void notifyWebhooks(const Service& s, const std::string& reason);
   ServiceView viewFor(const Service& s) const;
   void rollback(Service& s);
   void pushSnapshot();
+  // Finds or starts the proxy unless a check is under way; pokes when it answers.
+  void ensureProxy();
   void setPushError(const std::string& error);
   void adopt(const store::InstanceRecord& record);
 
@@ -139,6 +146,8 @@ class Controller {
   void beginTermination(Instance& inst, const std::string& reason);
   void startTerminationSequence(Instance& inst, const std::string& reason);
   void terminationStep(const std::string& name);
+  void drainWait(const std::string& name, const Result<std::map<std::string, uint64_t>>& counts);
+  void pollDrain(Instance& inst, std::chrono::milliseconds delay);
   void runPreStop(Instance& inst);
   void sendSigterm(Instance& inst);
   void finishTermination(const std::string& name, const std::optional<supervisor::ExitInfo>& exit);
@@ -161,9 +170,11 @@ class Controller {
   supervisor::PortAllocator ports_;
   std::unique_ptr<supervisor::Supervisor> supervisor_;
   std::unique_ptr<probe::Prober> prober_;
-  std::unique_ptr<ProxyLink> proxy_;
+  std::unique_ptr<ProxyPort> proxy_;  // a ProxyLink
   std::unique_ptr<analysis::Provider> prometheus_;
   std::unique_ptr<analysis::Provider> webhook_;
+  // Providers and webhooks run here. Declared after what its work uses: joined first.
+  std::unique_ptr<BlockingPool> pool_;
   std::map<std::string, std::unique_ptr<Service>> services_;
   std::map<std::string, std::unique_ptr<Instance>> instances_;
   asio::steady_timer timer_;
@@ -171,6 +182,7 @@ class Controller {
   bool timerArmed_ = false;
   bool reconciling_ = false;
   std::optional<proxy::RoutingSnapshot> lastPushed_;
+  bool pushing_ = false;  // a push is under way; its completion pushes again when needed
   std::string pushError_;  // why the proxy does not have the current snapshot; "" = it has
   SteadyTime lastPushAttempt_{};
   SteadyTime lastRotate_{};
