@@ -4,89 +4,13 @@
 // has moved on is dropped instead of judging the new one.
 #include <gtest/gtest.h>
 
-#include <condition_variable>
-#include <deque>
-#include <mutex>
 #include <thread>
 
+#include "json_peer.h"
 #include "rollout_fixture.h"
-#include "rollway/net/endpoint.h"
-#include "rollway/net/json_reply.h"
-#include "rollway/net/server.h"
 
 namespace rollway::e2e {
 namespace {
-
-// An HTTP server on 127.0.0.1 that answers each request `delay` after it came, from a
-// thread of its own (the server keeps taking requests meanwhile), with answer(request).
-class SlowPeer {
- public:
-  using Answer = std::function<nlohmann::json(const http::Request&)>;
-
-  SlowPeer(std::chrono::milliseconds delay, Answer answer) : delay_(delay), answer_(std::move(answer)) {
-    port_ = freePort();
-    net::ServerOptions o;
-    o.tcp = *net::Endpoint::parse("127.0.0.1:" + std::to_string(port_));
-    o.openTcp = true;
-    auto server = net::Server::start(o, [this](http::Request r, net::Responder respond) {
-      std::lock_guard lock(mutex_);
-      bodies_.push_back(r.body);
-      pending_.push_back({std::chrono::steady_clock::now() + delay_, answer_(r), std::move(respond)});
-      wake_.notify_all();
-    });
-    if (server) server_ = std::move(*server);
-    answerer_ = std::thread([this] { answerLoop(); });
-  }
-  ~SlowPeer() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_all();
-    answerer_.join();
-    if (server_) server_->stop();
-  }
-
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
-  std::vector<std::string> bodies() {
-    std::lock_guard lock(mutex_);
-    return bodies_;
-  }
-
- private:
-  struct Pending {
-    std::chrono::steady_clock::time_point due;
-    nlohmann::json body;
-    net::Responder respond;
-  };
-
-  void answerLoop() {
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-      if (pending_.empty()) {
-        wake_.wait(lock);
-        continue;
-      }
-      if (wake_.wait_until(lock, pending_.front().due) == std::cv_status::no_timeout) continue;
-      Pending p = std::move(pending_.front());
-      pending_.pop_front();
-      lock.unlock();
-      p.respond(net::jsonReply(200, p.body));
-      lock.lock();
-    }
-  }
-
-  std::chrono::milliseconds delay_;
-  Answer answer_;
-  uint16_t port_ = 0;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<Pending> pending_;
-  std::vector<std::string> bodies_;
-  bool stopping_ = false;
-  std::thread answerer_;
-  std::unique_ptr<net::Server> server_;
-};
 
 class ControlThreadTest : public RolloutTest {
  protected:
@@ -96,15 +20,7 @@ class ControlThreadTest : public RolloutTest {
                                  const std::string& notifyUrl) {
     service_.replicas = 2;
     service_.strategy = "  strategy:\n    type: Canary\n    canary:\n      steps: " + steps + "\n";
-    service_.extraSpec = "  analysis:\n"
-                         "    interval: 1s\n"
-                         "    failureLimit: 1\n"
-                         "    minRequests: 0\n"
-                         "    metrics:\n"
-                         "      - name: external\n"
-                         "        successCondition: \"> 0.9\"\n"
-                         "        provider: {webhook: {url: \"" + metricUrl + "\"}}\n"
-                         "  notifications: {webhooks: [{url: \"" + notifyUrl + "\"}]}\n";
+    service_.extraSpec = webhookAnalysisSpec(metricUrl, notifyUrl);
   }
 
   // The longest `rollway` API round trip (GET status) until `done(status)`, at most 10 s.
@@ -128,8 +44,8 @@ class ControlThreadTest : public RolloutTest {
 // second all along (it shares the control thread with the analysis), and the verdict
 // still arrives and aborts the canary.
 TEST_F(ControlThreadTest, ASlowProviderAndReceiverNeverStallTheApi) {
-  SlowPeer provider(3s, [](const http::Request&) { return nlohmann::json{{"value", 0}}; });
-  SlowPeer receiver(3s, [](const http::Request&) { return nlohmann::json{{"ok", true}}; });
+  JsonPeer provider(3s, [](const http::Request&) { return nlohmann::json{{"value", 0}}; });
+  JsonPeer receiver(3s, [](const http::Request&) { return nlohmann::json{{"ok", true}}; });
   canaryWithWebhookAnalysis("[{setWeight: 50}, {pause: {duration: 5m}}]", provider.url("/verify"),
                             receiver.url("/abort"));
   ASSERT_EQ(apply(), 0);
@@ -153,12 +69,12 @@ TEST_F(ControlThreadTest, ASlowProviderAndReceiverNeverStallTheApi) {
 // revision 3 is applied. The late verdict belongs to a rollout that is gone: it must not
 // abort revision 3, whose own windows pass.
 TEST_F(ControlThreadTest, AVerdictForARolloutThatMovedOnIsDropped) {
-  SlowPeer provider(3s, [](const http::Request& r) {
+  JsonPeer provider(3s, [](const http::Request& r) {
     auto window = nlohmann::json::parse(r.body, nullptr, false);
     bool revision2 = window.is_object() && window.value("canaryRevision", 0) == 2;
     return nlohmann::json{{"value", revision2 ? 0 : 1}};
   });
-  SlowPeer receiver(0ms, [](const http::Request&) { return nlohmann::json{{"ok", true}}; });
+  JsonPeer receiver(0ms, [](const http::Request&) { return nlohmann::json{{"ok", true}}; });
   canaryWithWebhookAnalysis("[{setWeight: 50}, {analysis: {}}]", provider.url("/verify"), receiver.url("/abort"));
   ASSERT_EQ(apply(), 0);
   ASSERT_EQ(rolloutStatus(), 0) << daemon_->log();
