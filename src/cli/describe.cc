@@ -77,9 +77,13 @@ int describeService(const Context& ctx, const std::string& name, OutputFormat fo
   out << "  Readiness:         " << probeLine(tmpl.value("readinessProbe", nlohmann::json())) << '\n';
   out << "  Grace period:      " << scalar(tmpl["terminationGracePeriodSeconds"]) << "s\n";
   if (s.contains("status") && s["status"].is_object() && !s["status"].empty()) {
-    RolloutStatus status = controller::statusFromJson(s["status"]);
-    if (status.strategy.empty()) status.strategy = strategy.value("type", "");  // a daemon before Canary
-    out << describeRollout(status);
+    auto status = api::parseStatusReply(s["status"]);
+    if (status) {
+      if (status->strategy.empty()) status->strategy = strategy.value("type", "");  // a daemon before Canary
+      out << describeRollout(*status);
+    } else {
+      out << "Rollout:\n  " << status.error().message << '\n';
+    }
   }
   out << "Revisions:\n";
   Table table({"  REVISION", "VERSION", "TEMPLATE-HASH", "CURRENT", "AGE"});

@@ -26,8 +26,8 @@ using nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-constexpr const char* kNormal = "Normal";
-constexpr const char* kWarning = "Warning";
+constexpr EventType kNormal = EventType::kNormal;
+constexpr EventType kWarning = EventType::kWarning;
 
 }  // namespace
 
@@ -587,7 +587,7 @@ void Controller::beginRolloutIfNew(Service& s) {
   st.rolloutStartedMs = now;
   st.lastProgressMs = now;
   st.stepStartedMs = now;
-  st.phase = "Progressing";
+  st.phase = RolloutPhase::kProgressing;
   if (!s.rollingBack) st.rolledBackFrom = 0;  // only the rollout a rollback started carries it
   s.rollingBack = false;
   st.stepIndex = 0;
@@ -639,10 +639,10 @@ void Controller::updateStatus(Service& s) {
   // Not complete while the proxy routes by an older snapshot than this state.
   bool complete = st.updatedReplicas == st.replicas && st.updatedAvailableReplicas == st.replicas &&
                   (st.totalReplicas == st.replicas || promoted) && !st.aborted &&
-                  (pushError_.empty() || st.phase == "Complete");
+                  (pushError_.empty() || st.phase == RolloutPhase::kComplete);
   if (complete) {
-    if (st.phase != "Complete") {
-      st.phase = "Complete";
+    if (st.phase != RolloutPhase::kComplete) {
+      st.phase = RolloutPhase::kComplete;
       st.skipStepsHash.clear();
       st.pauseReason.clear();
       if (st.stableHash != s.currentHash) {
@@ -665,24 +665,24 @@ void Controller::updateStatus(Service& s) {
     }
     st.message = fmt::format("revision {} ({}) rolled out: {}", s.currentRevision, s.spec.tmpl.version, progressMessage(st));
   } else if (st.aborted) {
-    st.phase = "Degraded";
+    st.phase = RolloutPhase::kDegraded;
     st.lastProgressMs = now;
     st.message = fmt::format("revision {} ({}) was aborted: {}; traffic is on revision {} (retry: rollway rollout "
                              "retry {}; or apply a new version)",
                              s.currentRevision, s.spec.tmpl.version, st.abortReason, st.stableRevision, s.name);
   } else if (!st.pauseReason.empty()) {
-    st.phase = "Paused";
+    st.phase = RolloutPhase::kPaused;
     st.lastProgressMs = now;
     st.message = st.pauseReason + "; " + progressMessage(st);
   } else if (s.spec.paused) {
-    st.phase = "Paused";
+    st.phase = RolloutPhase::kPaused;
     st.lastProgressMs = now;  // a paused rollout has no deadline, as in Kubernetes
     st.message = "paused: " + progressMessage(st) + " (resume with: rollway rollout resume " + s.name + ")";
-  } else if (st.phase == "Failed" && st.failedHash == s.currentHash) {
+  } else if (st.phase == RolloutPhase::kFailed && st.failedHash == s.currentHash) {
     st.message = fmt::format("revision {} failed to progress within {}s: {}", s.currentRevision,
                              s.spec.progressDeadlineSeconds, progressMessage(st));
   } else {
-    st.phase = "Progressing";
+    st.phase = RolloutPhase::kProgressing;
     st.message = fmt::format("rolling out revision {} ({}): {}", s.currentRevision, s.spec.tmpl.version,
                              progressMessage(st));
     if (stepsActive(s)) {
@@ -694,7 +694,7 @@ void Controller::updateStatus(Service& s) {
     // The deadline applies to a rollout towards a revision that has not completed yet;
     // a completed revision losing an instance is not a failed rollout.
     if (st.stableHash != s.currentHash && now - st.lastProgressMs > int64_t{s.spec.progressDeadlineSeconds} * 1000) {
-      st.phase = "Failed";
+      st.phase = RolloutPhase::kFailed;
       st.failedRevision = s.currentRevision;
       st.failedHash = s.currentHash;
       st.message = fmt::format("revision {} ({}) made no progress for {}s: {}", s.currentRevision, s.spec.tmpl.version,
@@ -859,7 +859,7 @@ void Controller::maybeFinishShutdown() {
   });
 }
 
-void Controller::event(const std::string& service, const std::string& object, const std::string& type,
+void Controller::event(const std::string& service, const std::string& object, EventType type,
                        const std::string& reason, const std::string& message) {
   if (type == kWarning) {
     logger_->warn("{} {}: {}", object, reason, message);
@@ -869,7 +869,7 @@ void Controller::event(const std::string& service, const std::string& object, co
   store::Event e;
   e.service = service;
   e.object = object;
-  e.type = type;
+  e.type = api::toString(type);
   e.reason = reason;
   e.message = message;
   if (auto ok = store_.appendEvent(std::move(e)); !ok) logger_->error("cannot record event: {}", ok.error().message);
