@@ -106,5 +106,30 @@ TEST(CliRun, RolloutStatusOfEachKnownPhase) {
   }
 }
 
+// What an older or broken daemon might send: objects without the fields describe reads.
+TEST(CliRun, DescribeSurvivesAReplyWithoutTheFieldsItReads) {
+  for (nlohmann::json service :
+       {nlohmann::json{{"name", "web"}}, nlohmann::json{{"name", "web"}, {"spec", nlohmann::json::object()}},
+        nlohmann::json{{"name", "web"}, {"spec", {{"spec", {{"template", nullptr}}}}}},
+        nlohmann::json{{"name", "web"}, {"spec", {{"spec", {{"strategy", {{"type", "RollingUpdate"}}}}}}}},
+        nlohmann::json{{"name", "web"}, {"status", {{"phase", "Scaling"}}}}}) {
+    FakeDaemon daemon([service](const std::string& path) {
+      return path.ends_with("/revisions") || path.ends_with("/events") ? nlohmann::json{{"items", {nlohmann::json::object()}}}
+                                                                      : service;
+    });
+    ASSERT_TRUE(daemon.ok());
+    testing::internal::CaptureStderr();
+    testing::internal::CaptureStdout();
+    int code = runArgs({"rollway", "--server", daemon.server(), "describe", "service", "web"});
+    std::string out = testing::internal::GetCapturedStdout();
+    std::string err = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(code, 0) << service.dump() << "\n" << err;
+    EXPECT_NE(out.find("Name:                web"), std::string::npos) << out;
+    if (service.contains("status")) {
+      EXPECT_NE(out.find("unknown rollout phase 'Scaling'"), std::string::npos) << out;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace rollway::cli
