@@ -8,17 +8,8 @@
 
 namespace rollway::api {
 
-namespace {
-
-// "" when unset (unity builds: not named like default_paths.cc's helper).
-std::string environment(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? std::string(v) : std::string();
-}
-
-}  // namespace
-
 Result<Client> Client::create(const ClientOptions& options) {
+  auto environment = [](const char* name) { return std::string(std::getenv(name) ? std::getenv(name) : ""); };
   std::string where = options.server;
   if (where.empty()) where = environment("ROLLWAY_SERVER");
   if (where.empty()) where = "unix:" + defaultSocketPath();

@@ -23,6 +23,22 @@ int runArgs(std::vector<std::string> args, const ExtraVerbs& extra = {}) {
   return run(static_cast<int>(args.size()), argv.data(), extra);
 }
 
+// runArgs with stdout and stderr captured.
+struct Ran {
+  int code = 0;
+  std::string out;
+  std::string err;
+};
+Ran runCaptured(std::vector<std::string> args, const ExtraVerbs& extra = {}) {
+  testing::internal::CaptureStderr();
+  testing::internal::CaptureStdout();
+  Ran ran;
+  ran.code = runArgs(std::move(args), extra);
+  ran.out = testing::internal::GetCapturedStdout();
+  ran.err = testing::internal::GetCapturedStderr();
+  return ran;
+}
+
 VerbRegistrar verb(const std::string& name) {
   return [name](CLI::App& app, int& exitCode) {
     app.add_subcommand(name, "the " + name + " verb")->callback([&exitCode] { exitCode = 7; });
@@ -31,9 +47,9 @@ VerbRegistrar verb(const std::string& name) {
 
 TEST(CliRun, ExtraVerbsAreListedFirstAndLastAndRun) {
   ExtraVerbs extra{{verb("daemon-verb")}, {verb("plane-verb")}};
-  testing::internal::CaptureStdout();
-  EXPECT_EQ(runArgs({"rollway", "--help"}, extra), 0);
-  std::string help = testing::internal::GetCapturedStdout();
+  auto ran = runCaptured({"rollway", "--help"}, extra);
+  EXPECT_EQ(ran.code, 0);
+  const std::string& help = ran.out;
   auto first = help.find("daemon-verb");
   auto apply = help.find("  apply ");
   auto version = help.find("  version ");
@@ -47,12 +63,10 @@ TEST(CliRun, ExtraVerbsAreListedFirstAndLastAndRun) {
 }
 
 TEST(CliRun, ServeIsNotAClientVerb) {
-  testing::internal::CaptureStderr();
-  EXPECT_EQ(runArgs({"rollway", "serve"}), 2);
-  testing::internal::GetCapturedStderr();
-  testing::internal::CaptureStdout();
-  EXPECT_EQ(runArgs({"rollway", "version", "--client"}), 0);
-  EXPECT_NE(testing::internal::GetCapturedStdout().find("client: rollway"), std::string::npos);
+  EXPECT_EQ(runCaptured({"rollway", "serve"}).code, 2);
+  auto version = runCaptured({"rollway", "version", "--client"});
+  EXPECT_EQ(version.code, 0);
+  EXPECT_NE(version.out.find("client: rollway"), std::string::npos);
 }
 
 // A daemon on a unix socket in a temp dir that answers every request with 200 and
@@ -83,13 +97,9 @@ class FakeDaemon {
 TEST(CliRun, RolloutStatusReportsAPhaseItDoesNotKnowInsteadOfWaiting) {
   FakeDaemon daemon({{"observedGeneration", 1}, {"revision", 2}, {"replicas", 2}, {"phase", "Scaling"}});
   ASSERT_TRUE(daemon.ok());
-  testing::internal::CaptureStderr();
-  testing::internal::CaptureStdout();
-  int code = runArgs({"rollway", "--server", daemon.server(), "rollout", "status", "web", "--timeout", "5s"});
-  testing::internal::GetCapturedStdout();
-  std::string err = testing::internal::GetCapturedStderr();
-  EXPECT_EQ(code, 1) << err;
-  EXPECT_NE(err.find("unknown rollout phase 'Scaling'"), std::string::npos) << err;
+  auto ran = runCaptured({"rollway", "--server", daemon.server(), "rollout", "status", "web", "--timeout", "5s"});
+  EXPECT_EQ(ran.code, 1) << ran.err;
+  EXPECT_NE(ran.err.find("unknown rollout phase 'Scaling'"), std::string::npos) << ran.err;
 }
 
 TEST(CliRun, RolloutStatusOfEachKnownPhase) {
@@ -97,12 +107,8 @@ TEST(CliRun, RolloutStatusOfEachKnownPhase) {
   for (const auto& [phase, expected] : cases) {
     FakeDaemon daemon({{"observedGeneration", 1}, {"revision", 2}, {"replicas", 2}, {"phase", phase}});
     ASSERT_TRUE(daemon.ok());
-    testing::internal::CaptureStderr();
-    testing::internal::CaptureStdout();
-    int code = runArgs({"rollway", "--server", daemon.server(), "rollout", "status", "web", "--timeout", "5s"});
-    testing::internal::GetCapturedStdout();
-    std::string err = testing::internal::GetCapturedStderr();
-    EXPECT_EQ(code, expected) << phase << ": " << err;
+    auto ran = runCaptured({"rollway", "--server", daemon.server(), "rollout", "status", "web", "--timeout", "5s"});
+    EXPECT_EQ(ran.code, expected) << phase << ": " << ran.err;
   }
 }
 
@@ -118,15 +124,11 @@ TEST(CliRun, DescribeSurvivesAReplyWithoutTheFieldsItReads) {
                                                                       : service;
     });
     ASSERT_TRUE(daemon.ok());
-    testing::internal::CaptureStderr();
-    testing::internal::CaptureStdout();
-    int code = runArgs({"rollway", "--server", daemon.server(), "describe", "service", "web"});
-    std::string out = testing::internal::GetCapturedStdout();
-    std::string err = testing::internal::GetCapturedStderr();
-    EXPECT_EQ(code, 0) << service.dump() << "\n" << err;
-    EXPECT_NE(out.find("Name:                web"), std::string::npos) << out;
+    auto ran = runCaptured({"rollway", "--server", daemon.server(), "describe", "service", "web"});
+    EXPECT_EQ(ran.code, 0) << service.dump() << "\n" << ran.err;
+    EXPECT_NE(ran.out.find("Name:                web"), std::string::npos) << ran.out;
     if (service.contains("status")) {
-      EXPECT_NE(out.find("unknown rollout phase 'Scaling'"), std::string::npos) << out;
+      EXPECT_NE(ran.out.find("unknown rollout phase 'Scaling'"), std::string::npos) << ran.out;
     }
   }
 }
