@@ -49,9 +49,13 @@ void BlockingPool::loop() {
       if (stopping_) return;  // shutdown() cancels what is left
       task = std::move(queue_.front());
       queue_.pop_front();
+      ++running_;
     }
     task.cancel = nullptr;  // run() holds the last reference to the delivery
-    task.run();
+    task.run();             // posts the completion before it returns
+    task.run = nullptr;
+    std::lock_guard lock(mutex_);
+    --running_;
   }
 }
 
@@ -72,6 +76,11 @@ void BlockingPool::shutdown() {
     if (thread.joinable()) thread.join();
   }
   threads_.clear();
+}
+
+bool BlockingPool::idle() const {
+  std::lock_guard lock(mutex_);
+  return queue_.empty() && running_ == 0;
 }
 
 std::size_t BlockingPool::queued() const {

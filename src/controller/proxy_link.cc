@@ -22,7 +22,8 @@ net::Endpoint unixEndpoint(const std::string& path) {
 
 }  // namespace
 
-ProxyLink::ProxyLink(asio::io_context& io, supervisor::Supervisor& supervisor, ProxyLinkOptions options, Logger logger)
+ProxyLink::ProxyLink(asio::io_context& io, supervisor::ProcessRuntime& supervisor, ProxyLinkOptions options,
+                     Logger logger)
     : io_(io),
       supervisor_(supervisor),
       options_(std::move(options)),

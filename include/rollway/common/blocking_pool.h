@@ -58,6 +58,9 @@ class BlockingPool {
   void shutdown();
 
   std::size_t queued() const;
+  // No work waits or runs; the completion of every work done so far has been posted.
+  // (For tests that run the io_context by hand until everything has settled.)
+  bool idle() const;
   int threads() const { return static_cast<int>(threads_.size()); }
   const std::string& name() const { return options_.name; }
 
@@ -85,6 +88,7 @@ class BlockingPool {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Task> queue_;
+  int running_ = 0;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };

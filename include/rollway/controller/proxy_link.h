@@ -17,7 +17,7 @@
 #include "rollway/controller/proxy_port.h"
 #include "rollway/net/client.h"
 #include "rollway/proxy/routing_snapshot.h"
-#include "rollway/supervisor/supervisor.h"
+#include "rollway/supervisor/process_runtime.h"
 
 namespace rollway::controller {
 
@@ -40,9 +40,7 @@ struct ProxyLinkOptions {
 // callbacks) is on the control thread's io_context.
 class ProxyLink final : public ProxyPort {
  public:
-  static constexpr const char* kProcessName = "rollway-proxy";
-
-  ProxyLink(asio::io_context& io, supervisor::Supervisor& supervisor, ProxyLinkOptions options, Logger logger);
+  ProxyLink(asio::io_context& io, supervisor::ProcessRuntime& supervisor, ProxyLinkOptions options, Logger logger);
   // Joins its pool thread (at most one call's timeout); no callback runs afterwards.
   ~ProxyLink() override;
   ProxyLink(const ProxyLink&) = delete;
@@ -72,7 +70,7 @@ class ProxyLink final : public ProxyPort {
   void adoptFromPidFile();
 
   asio::io_context& io_;
-  supervisor::Supervisor& supervisor_;
+  supervisor::ProcessRuntime& supervisor_;
   ProxyLinkOptions options_;
   Logger logger_;
   std::string socket_;

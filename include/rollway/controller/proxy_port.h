@@ -1,9 +1,11 @@
 #pragma once
 
-// What the controller needs from the data plane, as asynchronous operations: nothing
-// here blocks the control thread. Every callback runs later on the control thread's
+// The controller's view of the data plane, as asynchronous operations: find or start
+// the proxy, push routing snapshots, read in-flight counts and metrics, stop it. Nothing
+// here blocks the control thread: every callback runs later on the control thread's
 // io_context — never inside the call that took it — and never once the port is
-// destroyed. ProxyLink is the real one; tests fake it.
+// destroyed. `ProxyLink` is the implementation (unix socket to `rollway proxy`);
+// tests/unit/controller/fakes has a recording fake.
 
 #include <chrono>
 #include <cstdint>
@@ -15,7 +17,7 @@
 
 #include "rollway/common/result.h"
 #include "rollway/proxy/routing_snapshot.h"
-#include "rollway/supervisor/supervisor.h"
+#include "rollway/supervisor/exit_info.h"
 
 namespace rollway::controller {
 
@@ -25,6 +27,9 @@ class ProxyPort {
   using PushCallback = std::function<void(Result<uint64_t>)>;
   using MetricsCallback = std::function<void(Result<nlohmann::json>)>;
   using InFlightCallback = std::function<void(Result<std::map<std::string, uint64_t>>)>;
+
+  // The supervised proxy process's name (its exits come through the ProcessRuntime).
+  static constexpr const char* kProcessName = "rollway-proxy";
 
   virtual ~ProxyPort() = default;
 

@@ -77,6 +77,30 @@ TEST(BlockingPool, RunsWorkOffTheCallerAndCompletesOnTheIoThread) {
   EXPECT_EQ(completionThread, std::this_thread::get_id());
 }
 
+TEST(BlockingPool, IdleMeansEveryCompletionIsPosted) {
+  asio::io_context io;
+  BlockingPool pool({"test pool", 2, 8});
+  auto owner = std::make_shared<int>(0);
+  EXPECT_TRUE(pool.idle());
+  Gate gate;
+  int completed = 0;
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(pool.submit<int>(
+        [&] {
+          gate.wait();
+          return Result<int>(i);
+        },
+        io, owner, [&](Result<int>) { ++completed; }));
+  }
+  EXPECT_FALSE(pool.idle());
+  gate.open();
+  auto until = std::chrono::steady_clock::now() + 5s;
+  while (!pool.idle() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
+  ASSERT_TRUE(pool.idle());
+  io.poll();  // no waiting: they are all in the io_context's queue already
+  EXPECT_EQ(completed, 4);
+}
+
 TEST(BlockingPool, ItsThreadsNeverTakeSignals) {
   // The daemon waits for SIGTERM on its main thread (SignalWaiter), which may block the
   // signals only after the pool has started.

@@ -2,6 +2,7 @@
 // comes later, on the io_context), versions continue from the proxy's own, errors are
 // values, and a proxy that never answers does not hold the control thread.
 #include "rollway/controller/proxy_link.h"
+#include "rollway/supervisor/supervisor.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,6 @@
-// `rollway serve`: the control-plane daemon.
+// `rollway serve`: the control-plane daemon, wired from its parts.
+#include "serve_command.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -14,26 +16,34 @@
 #include <iterator>
 #include <thread>
 
-#include "paths.h"
-#include "spec_files.h"
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 
 #include "rollway/api/control_api.h"
+#include "rollway/api/default_paths.h"
+#include "rollway/cli/cli.h"
+#include "rollway/cli/spec_files.h"
+#include "rollway/common/blocking_pool.h"
 #include "rollway/common/duration.h"
 #include "rollway/common/random.h"
+#include "rollway/analysis/provider.h"
 #include "rollway/controller/controller.h"
+#include "rollway/controller/proxy_link.h"
+#include "rollway/probe/prober.h"
+#include "rollway/supervisor/supervisor.h"
 #include "rollway/net/server.h"
 #include "rollway/common/clock.h"
 #include "rollway/common/log.h"
 #include "rollway/common/signal_waiter.h"
 #include "rollway/common/version.h"
 #include "rollway/store/store.h"
-#include "verbs.h"
 
-namespace rollway::cli {
+namespace rollway::daemon {
+
+using cli::loadSpecFiles;
+using cli::reportError;
 
 namespace {
 
@@ -133,9 +143,9 @@ Result<std::string> loadOrCreateToken(const std::string& path) {
 
 int runServe(ServeOptions opts) {
   bool explicitDataDir = !opts.dataDir.empty();
-  if (!explicitDataDir) opts.dataDir = defaultDataDir();
+  if (!explicitDataDir) opts.dataDir = api::defaultDataDir();
   opts.dataDir = fs::absolute(opts.dataDir).lexically_normal().string();
-  if (opts.socket.empty()) opts.socket = explicitDataDir ? opts.dataDir + "/rollway.sock" : defaultSocketPath();
+  if (opts.socket.empty()) opts.socket = explicitDataDir ? opts.dataDir + "/rollway.sock" : api::defaultSocketPath();
   opts.socket = fs::absolute(opts.socket).lexically_normal().string();
 
   auto logger = makeLogger("serve", opts.logLevel);
@@ -162,15 +172,36 @@ int runServe(ServeOptions opts) {
   // The control thread runs the controller, the supervisor's pidfd watches, the probes
   // and every API request (posted to it), so the store has exactly one caller.
   asio::io_context io;
+  // The control plane's parts with side effects, then the controller over them.
+  std::error_code dirError;
+  std::filesystem::create_directories(opts.dataDir + "/logs", dirError);
+  std::filesystem::create_directories(opts.dataDir + "/proxy", dirError);
+  supervisor::SupervisorOptions supervisorOptions;
+  supervisorOptions.logDir = opts.dataDir + "/logs";
+  supervisorOptions.baseEnv = supervisor::baseEnvironmentFromProcess();
+  supervisor::Supervisor supervisor(io, supervisorOptions, *logger);
+  probe::Prober prober(io, clock);
+  controller::ProxyLinkOptions proxyOptions;
+  proxyOptions.dir = opts.dataDir + "/proxy";
+  proxyOptions.selfExe = selfExecutable();
+  proxyOptions.workingDir = opts.dataDir;
+  if (opts.proxyWorkers > 0) proxyOptions.extraArgs = {"--workers", std::to_string(opts.proxyWorkers)};
+  controller::ProxyLink proxyLink(io, supervisor, proxyOptions, *logger);
+  analysis::HttpOptions http{opts.caFile};
+  auto prometheus = analysis::makePrometheusProvider(analysis::kProviderTimeout, http);
+  auto webhook = analysis::makeWebhookProvider(analysis::kProviderTimeout, http);
+  // Provider calls and webhooks, off the control thread (joined before the providers go).
+  BlockingPool pool({"the analysis and webhook pool", 2, 64});
   controller::ControllerOptions co;
   co.dataDir = opts.dataDir;
-  co.selfExe = selfExecutable();
   co.portFirst = ports->first;
   co.portLast = ports->second;
   co.backoff.initial = *backoff;
   co.caFile = opts.caFile;
-  if (opts.proxyWorkers > 0) co.proxyArgs = {"--workers", std::to_string(opts.proxyWorkers)};
-  controller::Controller ctl(io, **store, clock, random, co, *logger);
+  controller::Controller ctl(
+      controller::ControllerDeps{io, **store, clock, random, supervisor, prober, proxyLink, *prometheus, *webhook, pool},
+      co,
+      *logger);
   api::ApiRuntime runtime;
   runtime.controller = &ctl;
   runtime.io = &io;
@@ -257,7 +288,7 @@ int runServe(ServeOptions opts) {
 
 }  // namespace
 
-void addServe(CLI::App& app, int& exitCode) {
+void addServeCommand(CLI::App& app, int& exitCode) {
   auto opts = std::make_shared<ServeOptions>();
   auto* cmd = app.add_subcommand("serve", "Run the control-plane daemon: API, store, instances, probes, rollouts; starts the proxy");
   cmd->add_option("--data-dir", opts->dataDir,
@@ -290,4 +321,4 @@ void addServe(CLI::App& app, int& exitCode) {
   cmd->callback([opts, &exitCode] { exitCode = runServe(*opts); });
 }
 
-}  // namespace rollway::cli
+}  // namespace rollway::daemon
