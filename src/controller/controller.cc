@@ -633,6 +633,10 @@ void Controller::updateStatus(Service& s) {
   in.stepsActive = stepsActive(s);
   in.status = s.status;
   in.routingError = pushError_;
+  if (in.routingError.empty() && proxy_->starting()) {
+    // Not an error (no event), but the proxy routes nothing of this yet.
+    in.routingError = "the proxy is starting: the routing snapshot goes out when it answers";
+  }
   in.nowMs = nowMs();
   for (const auto& [name, inst] : instances_) {
     if (inst->service != s.name) continue;

@@ -3,12 +3,14 @@
 // A ProxyPort that routes nothing: it keeps the snapshots pushed (the test reads the
 // weights and endpoints the controller asked for), answers in-flight counts the test
 // sets, and can refuse pushes. Like the real link it answers later, on the io_context
-// (a posted callback, never inside the call).
+// (a posted callback, never inside the call) — or, when the test holds them, only once
+// it releases them (a proxy that is slow to start or to take a snapshot).
 
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <asio/io_context.hpp>
@@ -27,13 +29,30 @@ class FakeProxy final : public ProxyPort {
   std::optional<std::string> refusePush;  // set: every push fails with this message
   bool up = true;
   nlohmann::json metricsJson = nlohmann::json::object();
+  bool holdStart = false;   // ensureRunning answers at releaseStart()
+  bool holdPushes = false;  // push answers at releasePushes()
+  size_t heldPushes() const { return heldPushes_.size(); }
 
   bool running() const override { return up; }
-  bool starting() const override { return false; }
+  bool starting() const override { return !heldStarts_.empty(); }
   void ensureRunning(StartCallback done) override {
+    if (holdStart) {
+      heldStarts_.push_back(std::move(done));
+      return;
+    }
     bool started = !up;
     up = true;
     later(std::move(done), Result<bool>(started));
+  }
+  // The held start checks answer: the proxy now runs (started by the link: true).
+  void releaseStart() {
+    holdStart = false;
+    up = true;
+    for (auto& done : std::exchange(heldStarts_, {})) later(std::move(done), Result<bool>(true));
+  }
+  void releasePushes() {
+    holdPushes = false;
+    for (auto& answer : std::exchange(heldPushes_, {})) asio::post(io_, std::move(answer));
   }
   void onExit(const supervisor::ExitInfo&) override { up = false; }
   void push(proxy::RoutingSnapshot snapshot, PushCallback done) override {
@@ -43,6 +62,12 @@ class FakeProxy final : public ProxyPort {
     }
     snapshot.version = pushed.size() + 1;
     pushed.push_back(std::move(snapshot));
+    if (holdPushes) {
+      heldPushes_.push_back([alive = std::weak_ptr<int>(alive_), done = std::move(done), v = pushed.back().version] {
+        if (!alive.expired()) done(v);
+      });
+      return;
+    }
     later(std::move(done), Result<uint64_t>(pushed.back().version));
   }
   void metrics(MetricsCallback done) override { later(std::move(done), Result<nlohmann::json>(metricsJson)); }
@@ -66,6 +91,8 @@ class FakeProxy final : public ProxyPort {
   }
 
   asio::io_context& io_;
+  std::vector<StartCallback> heldStarts_;
+  std::vector<std::function<void()>> heldPushes_;
   std::string socket_ = "fake.sock";
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
