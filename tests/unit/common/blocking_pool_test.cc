@@ -86,7 +86,7 @@ TEST(BlockingPool, IdleMeansEveryCompletionIsPosted) {
   int completed = 0;
   for (int i = 0; i < 4; ++i) {
     ASSERT_TRUE(pool.submit<int>(
-        [&] {
+        [&gate, i] {
           gate.wait();
           return Result<int>(i);
         },
