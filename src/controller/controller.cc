@@ -214,6 +214,7 @@ void Controller::refreshServices() {
 
 void Controller::reconcileAll() {
   if (reconciling_) return;
+  auto batch = store_.beginBatch();  // the pass's state changes: one transaction
   reconciling_ = true;
   refreshServices();
   if (!proxy_->running() && !proxyStopping_) {
@@ -452,6 +453,7 @@ void Controller::onProbeEvent(const std::string& name, const probe::ProbeEvent& 
   if (it == instances_.end()) return;
   Instance& inst = *it->second;
   if (inst.phase != Instance::Phase::kRunning) return;
+  auto batch = store_.beginBatch();
   std::string object = "instance/" + name;
   switch (e.kind) {
     case probe::ProbeEventKind::kStarted:
@@ -486,6 +488,7 @@ void Controller::onProbeEvent(const std::string& name, const probe::ProbeEvent& 
 }
 
 void Controller::onExit(const std::string& name, const supervisor::ExitInfo& exit) {
+  auto batch = store_.beginBatch();
   if (name == ProxyLink::kProcessName) {
     proxy_->onExit(exit);
     if (!proxyStopping_) {
