@@ -9,8 +9,8 @@ void FailureStreak::failed(const Error& error, const PendingWrites& pending) {
   since_ = clock_.now();
   if (!logger_) return;
   logger_->error(
-      "{} — the controller's changes ({} so far) are kept in memory and written with the first write that "
-      "succeeds (retried every reconcile pass); logged once until then",
+      "{} — while this lasts, the controller's own changes are kept in memory ({} now) and written with the first "
+      "commit that succeeds (tried again every reconcile pass); logged once until then",
       error.message, pending.total());
 }
 

@@ -101,13 +101,13 @@ Result<void> checkStateFile(Database& db) {
   if (st.st_size == 0) {
     return fail(ErrorCode::kIo,
                 "the state database {} is empty (0 bytes), so it was truncated: rollway never leaves it empty; {}: "
-                "restore it from a backup, or remove it to start with an empty state",
+                "restore it from a backup, or remove it to start with no services",
                 path, kLeftAsItIs);
   }
   auto damaged = [&](const std::string& detail) -> tl::unexpected<Error> {
     return fail(ErrorCode::kIo,
                 "the state database {} is damaged ({}); {}: restore it from a backup, or move it aside (mv {} "
-                "{}.damaged) to start with an empty state",
+                "{}.damaged) to start with no services",
                 path, detail, kLeftAsItIs, path, path);
   };
   // A read that fails for another reason (I/O, locked) refuses as well, with its own error.

@@ -221,8 +221,17 @@ Result<void> Store::upsertInstance(const InstanceRecord& record) {
   if (record.name.empty()) return fail(ErrorCode::kInvalidArgument, "instance with an empty name");
   InstanceRecord copy = record;
   if (copy.createdAtMs == 0) copy.createdAtMs = impl_->nowMs();
+  // The first record of an instance is committed at once, even inside a batch: the
+  // controller records an instance before it forks it, so that a daemon that dies in
+  // between still knows the name to find the process by.
+  auto stmt = impl_->db->prepare("SELECT 1 FROM instances WHERE name = ?1");
+  Result<bool> known = stmt ? stmt->bind(1, copy.name).step() : Result<bool>(fail(stmt.error()));
   impl_->pending.upsertInstance(std::move(copy));
-  impl_->flushUnlessBatched();
+  if (known && *known) {
+    impl_->flushUnlessBatched();
+  } else {
+    (void)impl_->flush();  // a failure is kept pending and logged, like any other
+  }
   return {};
 }
 

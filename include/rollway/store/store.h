@@ -204,8 +204,9 @@ class Store {
   Result<std::vector<Event>> listEvents(const EventFilter& filter);
 
   // Pending write: inserts or replaces the instance `record.name` (createdAtMs is kept
-  // from the first insert; filled in from the clock when 0). kInvalidArgument without
-  // a name.
+  // from the first insert; filled in from the clock when 0). The first record of a name
+  // is committed before this returns, even inside a batch (an instance is recorded
+  // before it is forked). kInvalidArgument without a name.
   Result<void> upsertInstance(const InstanceRecord& record);
   // Ordered by name; `service` empty = all.
   Result<std::vector<InstanceRecord>> listInstances(const std::string& service = "");
