@@ -24,7 +24,11 @@
 #include "rollway/api/control_api.h"
 #include "rollway/common/duration.h"
 #include "rollway/common/random.h"
+#include "rollway/analysis/provider.h"
 #include "rollway/controller/controller.h"
+#include "rollway/controller/proxy_link.h"
+#include "rollway/probe/prober.h"
+#include "rollway/supervisor/supervisor.h"
 #include "rollway/net/server.h"
 #include "rollway/common/clock.h"
 #include "rollway/common/log.h"
@@ -163,15 +167,33 @@ int runServe(ServeOptions opts) {
   // The control thread runs the controller, the supervisor's pidfd watches, the probes
   // and every API request (posted to it), so the store has exactly one caller.
   asio::io_context io;
+  // The control plane's parts with side effects, then the controller over them.
+  std::error_code dirError;
+  std::filesystem::create_directories(opts.dataDir + "/logs", dirError);
+  std::filesystem::create_directories(opts.dataDir + "/proxy", dirError);
+  supervisor::SupervisorOptions supervisorOptions;
+  supervisorOptions.logDir = opts.dataDir + "/logs";
+  supervisorOptions.baseEnv = supervisor::baseEnvironmentFromProcess();
+  supervisor::Supervisor supervisor(io, supervisorOptions, *logger);
+  probe::Prober prober(io, clock);
+  controller::ProxyLinkOptions proxyOptions;
+  proxyOptions.dir = opts.dataDir + "/proxy";
+  proxyOptions.selfExe = selfExecutable();
+  proxyOptions.workingDir = opts.dataDir;
+  if (opts.proxyWorkers > 0) proxyOptions.extraArgs = {"--workers", std::to_string(opts.proxyWorkers)};
+  controller::ProxyLink proxyLink(supervisor, proxyOptions, *logger);
+  analysis::HttpOptions http{opts.caFile};
+  auto prometheus = analysis::makePrometheusProvider(analysis::kProviderTimeout, http);
+  auto webhook = analysis::makeWebhookProvider(analysis::kProviderTimeout, http);
   controller::ControllerOptions co;
   co.dataDir = opts.dataDir;
-  co.selfExe = selfExecutable();
   co.portFirst = ports->first;
   co.portLast = ports->second;
   co.backoff.initial = *backoff;
   co.caFile = opts.caFile;
-  if (opts.proxyWorkers > 0) co.proxyArgs = {"--workers", std::to_string(opts.proxyWorkers)};
-  controller::Controller ctl(io, **store, clock, random, co, *logger);
+  controller::Controller ctl(
+      controller::ControllerDeps{io, **store, clock, random, supervisor, prober, proxyLink, *prometheus, *webhook}, co,
+      *logger);
   api::ApiRuntime runtime;
   runtime.controller = &ctl;
   runtime.io = &io;

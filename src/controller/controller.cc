@@ -11,12 +11,12 @@
 #include <asio/post.hpp>
 #include <fmt/format.h>
 
-#include "rollway/controller/rollout_plan.h"
+#include "rollway/controller/rollout_decision.h"
 #include "rollway/controller/spec_change.h"
+#include "rollway/controller/status_compute.h"
 #include "rollway/probe/probe_runner.h"
 #include "rollway/spec/serialize.h"
 #include "rollway/supervisor/instance_name.h"
-#include "rollway/supervisor/proc_stat.h"
 
 namespace rollway::controller {
 
@@ -31,41 +31,31 @@ constexpr const char* kWarning = "Warning";
 
 }  // namespace
 
-Controller::Controller(asio::io_context& io, store::Store& store, const Clock& clock, Random& random,
-                       ControllerOptions options, Logger logger)
-    : io_(io),
-      store_(store),
-      clock_(clock),
-      random_(random),
+Controller::Controller(ControllerDeps deps, ControllerOptions options, Logger logger)
+    : io_(deps.io),
+      store_(deps.store),
+      clock_(deps.clock),
+      random_(deps.random),
       options_(std::move(options)),
       logger_(std::move(logger)),
       logs_(options_.dataDir + "/logs"),
       baseEnv_(supervisor::baseEnvironmentFromProcess()),
       ports_(options_.portFirst, options_.portLast),
-      timer_(io) {
+      runtime_(deps.runtime),
+      health_(deps.health),
+      proxy_(&deps.proxy),
+      prometheus_(deps.prometheus),
+      webhook_(deps.webhook),
+      timer_(io_) {
   std::error_code ec;
   std::filesystem::create_directories(options_.dataDir + "/logs", ec);
-  std::filesystem::create_directories(options_.dataDir + "/proxy", ec);
-  supervisor::SupervisorOptions so;
-  so.logDir = options_.dataDir + "/logs";
-  so.baseEnv = baseEnv_;
-  supervisor_ = std::make_unique<supervisor::Supervisor>(io_, so, logger_);
-  supervisor_->setExitCallback([this](const std::string& name, const supervisor::ExitInfo& exit) { onExit(name, exit); });
-  prober_ = std::make_unique<probe::Prober>(io_, clock_, [this](const std::string& name, const probe::ProbeEvent& e) {
-    onProbeEvent(name, e);
-  });
-  ProxyLinkOptions po;
-  po.dir = options_.dataDir + "/proxy";
-  po.selfExe = options_.selfExe;
-  po.extraArgs = options_.proxyArgs;
-  po.workingDir = options_.dataDir;
-  po.manage = options_.manageProxy;
-  proxy_ = std::make_unique<ProxyLink>(*supervisor_, po, logger_);
-  prometheus_ = analysis::makePrometheusProvider(analysis::kProviderTimeout, analysis::HttpOptions{options_.caFile});
-  webhook_ = analysis::makeWebhookProvider(analysis::kProviderTimeout, analysis::HttpOptions{options_.caFile});
+  runtime_.setExitCallback([this](const std::string& name, const supervisor::ExitInfo& exit) { onExit(name, exit); });
+  health_.setEventCallback([this](const std::string& name, const probe::ProbeEvent& e) { onProbeEvent(name, e); });
 }
 
 Controller::~Controller() {
+  runtime_.setExitCallback({});
+  health_.setEventCallback({});
   for (auto& [name, s] : services_) {
     for (auto& w : s->waiters) w.reply(fail(ErrorCode::kUnavailable, "rollway is stopping"));
   }
@@ -106,11 +96,11 @@ void Controller::adopt(const store::InstanceRecord& r) {
     }
   }
   supervisor::LaunchSpec launch = launchSpec(*inst);
-  auto adopted = supervisor_->adopt(launch, static_cast<pid_t>(r.pid), r.startTimeTicks);
+  auto adopted = runtime_.adopt(launch, static_cast<pid_t>(r.pid), r.startTimeTicks);
   if (!adopted) {
     // Started (or restarted) but not recorded with its pid before the daemon died.
-    if (auto found = supervisor::findInstanceProcess(r.name); found) {
-      adopted = supervisor_->adopt(launch, found->pid, found->startTimeTicks);
+    if (auto found = runtime_.findUnwatched(r.name); found) {
+      adopted = runtime_.adopt(launch, found->pid, found->startTimeTicks);
     }
   }
   if (!adopted) {
@@ -141,17 +131,26 @@ void Controller::adopt(const store::InstanceRecord& r) {
     return;
   }
   int minReady = sit != services_.end() ? sit->second->spec.minReadySeconds : 0;
-  prober_->setMinReadySeconds(r.name, minReady);
-  if (auto ok = prober_->add(r.name, "127.0.0.1", r.port, inst->tmpl, clock_.now(), execContext(*inst)); !ok) {
+  health_.setMinReadySeconds(r.name, minReady);
+  if (auto ok = health_.add(r.name, "127.0.0.1", r.port, inst->tmpl, clock_.now(), execContext(*inst)); !ok) {
     logger_->warn("instance {}: cannot probe: {}", r.name, ok.error().message);
   }
-  prober_->setMinReadySeconds(r.name, minReady);
+  health_.setMinReadySeconds(r.name, minReady);
   event(r.service, "instance/" + r.name, kNormal, "Adopted",
         fmt::format("Adopted running instance {} (pid {}, port {})", r.name, adopted->pid, r.port));
   instances_[r.name] = std::move(inst);
 }
 
-void Controller::poke() { schedule(milliseconds(0)); }
+void Controller::poke() {
+  // A pass as soon as the thread is free (one, however many pokes come before it).
+  if (pokePosted_) return;
+  pokePosted_ = true;
+  asio::post(io_, [this, alive = std::weak_ptr<int>(alive_)] {
+    if (alive.expired()) return;
+    pokePosted_ = false;
+    reconcileAll();
+  });
+}
 
 void Controller::schedule(milliseconds delay) {
   auto due = clock_.now() + delay;
@@ -296,51 +295,47 @@ void Controller::reconcileService(Service& s) {
     }
   }
   beginRolloutIfNew(s);
-  if (!s.spec.paused) {
-    ServiceStatus& st = s.status;
-    auto type = s.spec.strategy.type;
-    int64_t keepPreviousMs = int64_t{s.spec.strategy.blueGreen.scaleDownDelaySeconds} * 1000 - (nowMs() - st.promotedAtMs);
-    if (stepsActive(s)) {
-      if (type == spec::StrategyType::kCanary) {
-        reconcileCanary(s, mine);
-      } else {
-        reconcileBlueGreen(s, mine);
-      }
-    } else if (type == spec::StrategyType::kBlueGreen && !st.previousHash.empty() && st.previousHash != s.currentHash &&
-               keepPreviousMs > 0) {
-      // Promoted: the old revision stays up (out of rotation) for scaleDownDelaySeconds,
-      // so that an undo in that window is one swap.
-      applyCounts(s, mine, {{s.currentHash, s.spec.replicas}, {st.previousHash, s.spec.replicas}});
-      schedule(std::chrono::milliseconds(keepPreviousMs));
-    } else {
-      // RollingUpdate; and for the other strategies the first rollout, scaling, restarts
-      // and undo targets: all new instances up first, then the old ones go.
-      spec::RollingUpdate rollingUpdate = s.spec.strategy.rollingUpdate;
-      if (type != spec::StrategyType::kRollingUpdate) {
-        rollingUpdate.maxSurge = spec::IntOrPercent::percent(100);
-        rollingUpdate.maxUnavailable = spec::IntOrPercent::absolute(0);
-      }
-      // With spec.analysis, a rolling update is measured between batches: a batch that
-      // became available must pass one analysis window before the next one starts.
-      bool analyzing = s.spec.analysis && type == spec::StrategyType::kRollingUpdate && !st.stableHash.empty() &&
-                       st.stableHash != s.currentHash && s.revisionByHash.contains(st.stableHash) &&
-                       st.skipStepsHash != s.currentHash;
-      bool gated = false;
-      if (analyzing) {
-        int newAvailable = availableOn(mine, s.currentHash);
-        int64_t passedBefore = s.analysisPassedMs;
-        runAnalysis(s, newAvailable > 0);
-        if (s.analysisPassedMs != passedBefore || s.promoteRequested) {
-          s.analyzedAvailable = newAvailable;  // passed (or a person said go on)
-          s.promoteRequested = false;
-          st.pauseReason.clear();
-        }
-        gated = newAvailable > s.analyzedAvailable && newAvailable < s.spec.replicas;
-      }
-      if (!gated) planRolling(s, mine, rollingUpdate);
-    }
-  }
+  applyDecision(s, planRollout(rolloutInput(s, mine)));
   updateStatus(s);
+}
+
+RolloutInput Controller::rolloutInput(const Service& s, const std::vector<Instance*>& mine) const {
+  RolloutInput in;
+  in.service = s.name;
+  in.spec = s.spec;
+  in.currentHash = s.currentHash;
+  in.currentRevision = s.currentRevision;
+  in.stableKnown = s.revisionByHash.contains(s.status.stableHash);
+  in.status = s.status;
+  in.nowMs = nowMs();
+  in.promoteRequested = s.promoteRequested;
+  in.analysisPassedMs = s.analysisPassedMs;
+  in.analysisSeenMs = s.analysisSeenMs;
+  in.analyzedAvailable = s.analyzedAvailable;
+  for (const Instance* inst : mine) {
+    if (inst->phase == Instance::Phase::kTerminating) continue;
+    bool updated = inst->hash == s.currentHash && inst->createdMs >= s.status.restartedAtMs;
+    in.instances.push_back(InstanceView{inst->name, inst->hash, revisionNumber(&s, *inst), updated, inst->inRotation(),
+                                        inst->countsAvailable(), inst->createdMs});
+  }
+  return in;
+}
+
+void Controller::applyDecision(Service& s, RolloutDecision d) {
+  s.status = std::move(d.status);
+  if (d.promoteConsumed) s.promoteRequested = false;
+  s.analyzedAvailable = d.analyzedAvailable;
+  s.analysisSeenMs = d.analysisSeenMs;
+  for (const auto& e : d.events) event(s.name, "service/" + s.name, e.warning ? kWarning : kNormal, e.reason, e.message);
+  noteBudget(s, d.heldByBudget, d.budget);
+  for (const auto& stop : d.stops) {
+    if (auto it = instances_.find(stop.name); it != instances_.end()) beginTermination(*it->second, stop.reason);
+  }
+  for (const auto& [hash, count] : d.starts) {
+    for (int i = 0; i < count; ++i) startNew(s, hash);
+  }
+  if (d.wakeInMs) schedule(milliseconds(std::max<int64_t>(0, *d.wakeInMs)));
+  if (d.analyze) runAnalysis(s, d.trafficOnNew);
 }
 
 void Controller::startNew(Service& s, const std::string& hash) {
@@ -386,7 +381,7 @@ void Controller::startNew(Service& s, const std::string& hash) {
 }
 
 Result<void> Controller::spawn(Instance& inst) {
-  auto started = supervisor_->start(launchSpec(inst));
+  auto started = runtime_.start(launchSpec(inst));
   inst.ready = inst.available = inst.assumedReady = false;
   inst.killingForRestart = false;
   if (!started) {
@@ -408,11 +403,11 @@ Result<void> Controller::spawn(Instance& inst) {
   inst.message.clear();
   inst.backoff.started();
   auto sit = services_.find(inst.service);
-  prober_->setMinReadySeconds(inst.name, sit != services_.end() ? sit->second->spec.minReadySeconds : 0);
-  if (auto ok = prober_->add(inst.name, "127.0.0.1", inst.port, inst.tmpl, clock_.now(), execContext(inst)); !ok) {
+  health_.setMinReadySeconds(inst.name, sit != services_.end() ? sit->second->spec.minReadySeconds : 0);
+  if (auto ok = health_.add(inst.name, "127.0.0.1", inst.port, inst.tmpl, clock_.now(), execContext(inst)); !ok) {
     logger_->warn("instance {}: cannot probe: {}", inst.name, ok.error().message);
   }
-  prober_->setMinReadySeconds(inst.name, sit != services_.end() ? sit->second->spec.minReadySeconds : 0);
+  health_.setMinReadySeconds(inst.name, sit != services_.end() ? sit->second->spec.minReadySeconds : 0);
   record(inst);
   return {};
 }
@@ -489,7 +484,7 @@ void Controller::onProbeEvent(const std::string& name, const probe::ProbeEvent& 
 
 void Controller::onExit(const std::string& name, const supervisor::ExitInfo& exit) {
   auto batch = store_.beginBatch();
-  if (name == ProxyLink::kProcessName) {
+  if (name == ProxyPort::kProcessName) {
     proxy_->onExit(exit);
     if (!proxyStopping_) {
       event("", "proxy", kWarning, "ProxyExited", "The proxy " + exit.str() + "; starting it again");
@@ -504,7 +499,7 @@ void Controller::onExit(const std::string& name, const supervisor::ExitInfo& exi
     finishTermination(name, exit);
     return;
   }
-  prober_->remove(name);
+  health_.remove(name);
   inst.step = Instance::Step::kNone;  // a restart's termination sequence ends here
   inst.killedAfterGrace = false;
   inst.preStopRunner.reset();
@@ -552,7 +547,12 @@ void Controller::pushSnapshot() {
   }
   setPushError("");
   for (auto& [iname, inst] : instances_) {
-    if (inst->step == Instance::Step::kDrain) inst->drainPushed = true;
+    if (inst->step != Instance::Step::kDrain || inst->drainPushed) continue;
+    // Out of rotation now: its drain goes on at once rather than at its next poll.
+    inst->drainPushed = true;
+    asio::post(io_, [this, name = iname, alive = std::weak_ptr<int>(alive_)] {
+      if (!alive.expired()) terminationStep(name);
+    });
   }
 }
 
@@ -604,6 +604,7 @@ void Controller::beginRolloutIfNew(Service& s) {
   s.run.reset();
   s.lastSample.reset();
   s.analysisPassedMs = 0;
+  s.analysisSeenMs = 0;
   s.analyzedAvailable = 0;
   if (!first) {
     event(s.name, "service/" + s.name, kNormal, "RolloutStarted",
@@ -613,100 +614,33 @@ void Controller::beginRolloutIfNew(Service& s) {
 }
 
 void Controller::updateStatus(Service& s) {
-  ServiceStatus& st = s.status;
-  int64_t now = nowMs();
-  st.observedGeneration = s.generation;
-  st.revision = s.currentRevision;
-  st.version = s.spec.tmpl.version;
-  st.replicas = s.spec.replicas;
-  st.totalReplicas = st.updatedReplicas = st.readyReplicas = st.availableReplicas = 0;
-  st.updatedAvailableReplicas = st.terminatingReplicas = 0;
+  StatusInput in;
+  in.service = s.name;
+  in.spec = s.spec;
+  in.generation = s.generation;
+  in.currentHash = s.currentHash;
+  in.currentRevision = s.currentRevision;
+  in.stepsActive = stepsActive(s);
+  in.status = s.status;
+  in.routingError = pushError_;
+  in.nowMs = nowMs();
   for (const auto& [name, inst] : instances_) {
     if (inst->service != s.name) continue;
-    if (inst->phase == Instance::Phase::kTerminating) {
-      ++st.terminatingReplicas;
-      continue;
-    }
-    ++st.totalReplicas;
-    bool updated = inst->hash == s.currentHash && inst->createdMs >= st.restartedAtMs;
-    st.updatedReplicas += updated ? 1 : 0;
-    st.readyReplicas += inst->inRotation() ? 1 : 0;
-    st.availableReplicas += inst->countsAvailable() ? 1 : 0;
-    st.updatedAvailableReplicas += updated && inst->countsAvailable() ? 1 : 0;
+    in.instances.push_back(StatusInstance{inst->hash, revisionNumber(&s, *inst),
+                                          inst->phase == Instance::Phase::kTerminating, inst->inRotation(),
+                                          inst->countsAvailable(), inst->createdMs});
   }
-  // Blue-green is complete once the new revision has all the traffic, even while the
-  // old one waits out scaleDownDelaySeconds.
-  bool promoted = s.spec.strategy.type == spec::StrategyType::kBlueGreen && st.canaryWeight == 100 &&
-                  st.promotedAtMs > 0;
-  st.routingError = pushError_;
-  // Not complete while the proxy routes by an older snapshot than this state.
-  bool complete = st.updatedReplicas == st.replicas && st.updatedAvailableReplicas == st.replicas &&
-                  (st.totalReplicas == st.replicas || promoted) && !st.aborted &&
-                  (pushError_.empty() || st.phase == "Complete");
-  if (complete) {
-    if (st.phase != "Complete") {
-      st.phase = "Complete";
-      st.skipStepsHash.clear();
-      st.pauseReason.clear();
-      if (st.stableHash != s.currentHash) {
-        st.previousHash = st.stableHash;  // blue-green keeps it up for scaleDownDelaySeconds
-        if (!promoted) st.promotedAtMs = now;
-      }
-      st.stableRevision = s.currentRevision;
-      st.stableHash = s.currentHash;
-      st.lastProgressMs = now;
-      event(s.name, "service/" + s.name, kNormal, "RolloutComplete",
-            fmt::format("Revision {} ({}) is rolled out: {} of {} available", s.currentRevision, s.spec.tmpl.version,
-                        st.availableReplicas, st.replicas));
-      std::vector<int64_t> protect;
-      for (const auto& [name, inst] : instances_) {
-        if (inst->service == s.name) protect.push_back(revisionNumber(&s, *inst));
-      }
-      if (auto pruned = store_.pruneRevisions(s.name, s.spec.revisionHistoryLimit, protect); pruned && *pruned > 0) {
-        logger_->info("service {}: pruned {} old revision(s)", s.name, *pruned);
-      }
-    }
-    st.message = fmt::format("revision {} ({}) rolled out: {}", s.currentRevision, s.spec.tmpl.version, progressMessage(st));
-  } else if (st.aborted) {
-    st.phase = "Degraded";
-    st.lastProgressMs = now;
-    st.message = fmt::format("revision {} ({}) was aborted: {}; traffic is on revision {} (retry: rollway rollout "
-                             "retry {}; or apply a new version)",
-                             s.currentRevision, s.spec.tmpl.version, st.abortReason, st.stableRevision, s.name);
-  } else if (!st.pauseReason.empty()) {
-    st.phase = "Paused";
-    st.lastProgressMs = now;
-    st.message = st.pauseReason + "; " + progressMessage(st);
-  } else if (s.spec.paused) {
-    st.phase = "Paused";
-    st.lastProgressMs = now;  // a paused rollout has no deadline, as in Kubernetes
-    st.message = "paused: " + progressMessage(st) + " (resume with: rollway rollout resume " + s.name + ")";
-  } else if (st.phase == "Failed" && st.failedHash == s.currentHash) {
-    st.message = fmt::format("revision {} failed to progress within {}s: {}", s.currentRevision,
-                             s.spec.progressDeadlineSeconds, progressMessage(st));
-  } else {
-    st.phase = "Progressing";
-    st.message = fmt::format("rolling out revision {} ({}): {}", s.currentRevision, s.spec.tmpl.version,
-                             progressMessage(st));
-    if (stepsActive(s)) {
-      st.message += s.spec.strategy.type == spec::StrategyType::kCanary
-                        ? fmt::format("; step {}/{}, {}% of traffic on the canary", std::min(st.stepIndex + 1, st.steps),
-                                      st.steps, st.canaryWeight)
-                        : fmt::format("; preview {}", st.canaryWeight == 100 ? "promoted" : "not promoted yet");
-    }
-    // The deadline applies to a rollout towards a revision that has not completed yet;
-    // a completed revision losing an instance is not a failed rollout.
-    if (st.stableHash != s.currentHash && now - st.lastProgressMs > int64_t{s.spec.progressDeadlineSeconds} * 1000) {
-      st.phase = "Failed";
-      st.failedRevision = s.currentRevision;
-      st.failedHash = s.currentHash;
-      st.message = fmt::format("revision {} ({}) made no progress for {}s: {}", s.currentRevision, s.spec.tmpl.version,
-                               s.spec.progressDeadlineSeconds, progressMessage(st));
-      event(s.name, "service/" + s.name, kWarning, "ProgressDeadlineExceeded", st.message);
-      (void)store_.setRevisionPhase(s.name, s.currentRevision, "Failed");
-      if (s.spec.autoRollback) rollback(s);
+  StatusOutcome out = computeStatus(in);
+  s.status = std::move(out.status);
+  ServiceStatus& st = s.status;
+  for (const auto& e : out.events) event(s.name, "service/" + s.name, e.warning ? kWarning : kNormal, e.reason, e.message);
+  if (out.completed) {
+    if (auto pruned = store_.pruneRevisions(s.name, s.spec.revisionHistoryLimit, out.protectRevisions); pruned && *pruned > 0) {
+      logger_->info("service {}: pruned {} old revision(s)", s.name, *pruned);
     }
   }
+  if (out.deadlineExceeded) (void)store_.setRevisionPhase(s.name, s.currentRevision, "Failed");
+  if (out.rollback) rollback(s);
   std::string text = toJson(st).dump();
   if (text != s.statusJson) {
     s.statusJson = text;

@@ -99,6 +99,7 @@ struct Controller::Service {
   // Probe results per instance at the start of the analysis window (successes, failures).
   std::map<std::string, std::pair<uint64_t, uint64_t>> probeCounts;
   int64_t analysisPassedMs = 0;  // Unix ms of the last window that passed
+  int64_t analysisSeenMs = 0;    // RollingUpdate: the last pass the batch gate has taken in
   int analyzedAvailable = 0;     // RollingUpdate: new instances available at that pass
   struct Waiter {
     uint64_t after = 0;

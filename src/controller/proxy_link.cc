@@ -23,7 +23,7 @@ net::Endpoint unixEndpoint(const std::string& path) {
 
 }  // namespace
 
-ProxyLink::ProxyLink(supervisor::Supervisor& supervisor, ProxyLinkOptions options, Logger logger)
+ProxyLink::ProxyLink(supervisor::ProcessRuntime& supervisor, ProxyLinkOptions options, Logger logger)
     : supervisor_(supervisor),
       options_(std::move(options)),
       logger_(std::move(logger)),

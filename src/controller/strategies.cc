@@ -1,5 +1,6 @@
-// The controller's strategies: RollingUpdate (the planner), Canary steps and BlueGreen
-// preview/promotion, the analysis that gates and aborts them, and the manual verbs.
+// The controller's side of the strategies (the plans themselves are the pure functions of
+// rollout_decision.h): the analysis that gates and aborts them, the disruption budget's
+// events, the routing view, and the manual verbs.
 #include <algorithm>
 #include <cmath>
 #include <thread>
@@ -24,79 +25,11 @@ constexpr const char* kWarningEvent = "Warning";
 
 int64_t unixMs(const Clock& clock) { return toUnixMillis(clock.wallNow()); }
 
-std::string stepText(const spec::CanaryStep& step) {
-  switch (step.kind) {
-    case spec::StepKind::kSetWeight: return fmt::format("setWeight {}", step.setWeight);
-    case spec::StepKind::kPause:
-      return step.pauseDuration ? fmt::format("pause {}", formatDuration(*step.pauseDuration)) : "pause (until promoted)";
-    case spec::StepKind::kAnalysis: return "analysis";
-  }
-  return "?";
-}
-
 }  // namespace
 
 bool Controller::stepsActive(const Service& s) const {
-  const ServiceStatus& st = s.status;
-  return s.spec.strategy.type != spec::StrategyType::kRollingUpdate && !st.stableHash.empty() &&
-         st.stableHash != s.currentHash && s.revisionByHash.contains(st.stableHash);
-}
-
-void Controller::planRolling(Service& s, const std::vector<Instance*>& mine, const spec::RollingUpdate& rollingUpdate) {
-  std::vector<PlanInstance> view;
-  for (Instance* inst : mine) {
-    if (inst->phase == Instance::Phase::kTerminating) continue;
-    bool updated = inst->hash == s.currentHash && inst->createdMs >= s.status.restartedAtMs;
-    view.push_back(PlanInstance{inst->name, updated, inst->ready || inst->assumedReady, inst->countsAvailable(),
-                                revisionNumber(&s, *inst), inst->createdMs});
-  }
-  int budget = requiredAvailable(s.spec.replicas, s.spec.disruptionBudget);
-  auto plan = planRollingUpdate(s.spec.replicas, rollingUpdate, view, budget);
-  noteBudget(s, plan.heldByBudget, budget);
-  for (const auto& name : plan.stop) {
-    auto it = instances_.find(name);
-    if (it == instances_.end()) continue;
-    bool updated = it->second->hash == s.currentHash;
-    beginTermination(*it->second, updated ? "scaling down" : "replaced by the new revision");
-    if (!updated) s.status.lastProgressMs = unixMs(clock_);
-  }
-  for (int i = 0; i < plan.start; ++i) startNew(s, s.currentHash);
-}
-
-void Controller::applyCounts(Service& s, const std::vector<Instance*>& mine, const std::map<std::string, int>& wanted) {
-  std::map<std::string, std::vector<Instance*>> byHash;
-  int available = 0;
-  for (Instance* inst : mine) {
-    if (inst->phase == Instance::Phase::kTerminating) continue;
-    byHash[inst->hash].push_back(inst);
-    available += inst->countsAvailable() ? 1 : 0;
-  }
-  const int budget = requiredAvailable(s.spec.replicas, s.spec.disruptionBudget);
-  int held = 0;
-  for (auto& [hash, list] : byHash) {
-    auto w = wanted.find(hash);
-    size_t keep = w == wanted.end() ? 0 : static_cast<size_t>(std::max(0, w->second));
-    if (list.size() <= keep) continue;
-    std::sort(list.begin(), list.end(), [](const Instance* a, const Instance* b) {
-      bool ar = a->inRotation(), br = b->inRotation();
-      if (ar != br) return !ar;
-      return a->createdMs > b->createdMs;
-    });
-    // The disruption budget: an available instance goes only while enough others stay.
-    std::vector<bool> candidates;
-    for (size_t i = 0; i < list.size() - keep; ++i) candidates.push_back(list[i]->countsAvailable());
-    auto allowed = budgetedStops(candidates, available, budget);
-    available = allowed.availableAfter;
-    held += allowed.held;
-    for (size_t i : allowed.stop) {
-      beginTermination(*list[i], hash == s.currentHash ? "scaling down" : "not wanted by the rollout any more");
-    }
-  }
-  noteBudget(s, held, budget);
-  for (const auto& [hash, count] : wanted) {
-    auto have = byHash.contains(hash) ? static_cast<int>(byHash[hash].size()) : 0;
-    for (int i = have; i < count; ++i) startNew(s, hash);
-  }
+  return controller::stepsActive(s.spec.strategy.type, s.status, s.currentHash,
+                                 s.revisionByHash.contains(s.status.stableHash));
 }
 
 void Controller::noteBudget(Service& s, int held, int budget) {
@@ -108,138 +41,6 @@ void Controller::noteBudget(Service& s, int held, int budget) {
   if (note == s.budgetNote) return;
   s.budgetNote = note;
   if (!note.empty()) event(s.name, "service/" + s.name, "Normal", "DisruptionBudget", note);
-}
-
-int Controller::availableOn(const std::vector<Instance*>& mine, const std::string& hash) {
-  return static_cast<int>(std::count_if(mine.begin(), mine.end(), [&](const Instance* i) {
-    return i->hash == hash && i->countsAvailable();
-  }));
-}
-
-bool Controller::keepAborted(Service& s, const std::vector<Instance*>& mine) {
-  ServiceStatus& st = s.status;
-  if (!st.aborted) return false;
-  // Aborted: the stable revision at full size, nothing of the new one, no traffic to it.
-  st.canaryWeight = 0;
-  st.canaryReplicas = 0;
-  applyCounts(s, mine, {{st.stableHash, s.spec.replicas}});
-  return true;
-}
-
-void Controller::reconcileCanary(Service& s, const std::vector<Instance*>& mine) {
-  ServiceStatus& st = s.status;
-  const auto& steps = s.spec.strategy.canary.steps;
-  const int replicas = s.spec.replicas;
-  st.steps = static_cast<int>(steps.size());
-  std::map<std::string, int> wanted{{st.stableHash, replicas}};
-  if (keepAborted(s, mine)) return;
-  int canaryAvailable = availableOn(mine, s.currentHash);
-  auto now = unixMs(clock_);
-  auto advance = [&](const std::string& what) {
-    event(s.name, "service/" + s.name, kNormalEvent, "CanaryStep",
-          fmt::format("revision {}: step {}/{} ({}) done", s.currentRevision, st.stepIndex + 1, steps.size(), what));
-    ++st.stepIndex;
-    st.stepStartedMs = now;
-    st.pauseReason.clear();
-    s.promoteRequested = false;
-    st.lastProgressMs = now;
-  };
-  if (st.skipStepsHash == s.currentHash) st.stepIndex = static_cast<int>(steps.size());
-  bool moved = true;
-  while (moved && st.stepIndex < static_cast<int>(steps.size())) {
-    moved = false;
-    const auto& step = steps[static_cast<size_t>(st.stepIndex)];
-    switch (step.kind) {
-      case spec::StepKind::kSetWeight: {
-        int target = std::max(1, static_cast<int>(std::ceil(replicas * step.setWeight / 100.0)));
-        st.canaryReplicas = target;
-        if (canaryAvailable >= target) {
-          st.canaryWeight = step.setWeight;
-          advance(stepText(step));
-          moved = true;
-        }
-        break;
-      }
-      case spec::StepKind::kPause:
-        if (step.pauseDuration) {
-          int64_t left = st.stepStartedMs + step.pauseDuration->count() - now;
-          if (left <= 0 || s.promoteRequested) {
-            advance(stepText(step));
-            moved = true;
-          } else {
-            schedule(std::chrono::milliseconds(left));
-          }
-        } else if (s.promoteRequested) {
-          advance("promoted by hand");
-          moved = true;
-        } else {
-          st.pauseReason = fmt::format("step {}/{} is a pause: waiting for `rollway rollout promote {}`",
-                                       st.stepIndex + 1, steps.size(), s.name);
-        }
-        break;
-      case spec::StepKind::kAnalysis:
-        if (!s.spec.analysis || s.promoteRequested || s.analysisPassedMs > st.stepStartedMs) {
-          advance(s.promoteRequested ? "promoted by hand" : "analysis passed");
-          moved = true;
-        }
-        break;
-    }
-  }
-  if (st.stepIndex < static_cast<int>(steps.size()) &&
-      steps[static_cast<size_t>(st.stepIndex)].kind != spec::StepKind::kSetWeight) {
-    // Waiting by design (a pause, or analysis waiting for enough traffic) is not a lack
-    // of progress: progressDeadlineSeconds must not fail it.
-    st.lastProgressMs = now;
-  }
-  if (st.stepIndex >= static_cast<int>(steps.size())) {
-    // After the last step: the canary takes every replica, then all the traffic; then
-    // the old stable drains.
-    st.canaryReplicas = replicas;
-    if (canaryAvailable >= replicas) st.canaryWeight = 100;
-  }
-  wanted[s.currentHash] = st.canaryReplicas;
-  if (st.canaryWeight == 100) wanted[st.stableHash] = 0;
-  applyCounts(s, mine, wanted);
-  if (st.stepIndex < static_cast<int>(steps.size()) && s.spec.analysis) runAnalysis(s, st.canaryWeight > 0);
-}
-
-void Controller::reconcileBlueGreen(Service& s, const std::vector<Instance*>& mine) {
-  ServiceStatus& st = s.status;
-  const auto& bg = s.spec.strategy.blueGreen;
-  const int replicas = s.spec.replicas;
-  st.steps = 0;
-  std::map<std::string, int> wanted{{st.stableHash, replicas}};
-  if (keepAborted(s, mine)) return;
-  st.canaryReplicas = replicas;
-  wanted[s.currentHash] = replicas;
-  int available = availableOn(mine, s.currentHash);
-  auto now = unixMs(clock_);
-  if (available >= replicas && st.canaryWeight < 100) {
-    if (st.stepIndex == 0) {
-      // The preview is fully available: the auto-promotion clock starts now.
-      st.stepIndex = 1;
-      st.stepStartedMs = now;
-    }
-    st.lastProgressMs = now;  // fully available, waiting for promotion: not stuck
-    bool autoDue = bg.autoPromotionSeconds && now - st.stepStartedMs >= int64_t{*bg.autoPromotionSeconds} * 1000;
-    if (st.skipStepsHash == s.currentHash || s.promoteRequested || autoDue) {
-      st.canaryWeight = 100;
-      st.promotedAtMs = now;
-      st.previousHash = st.stableHash;
-      st.pauseReason.clear();
-      s.promoteRequested = false;
-      st.lastProgressMs = now;
-      event(s.name, "service/" + s.name, kNormalEvent, "Promoted",
-            fmt::format("revision {} ({}) takes all traffic; the old revision stays up for {}s", s.currentRevision,
-                        s.spec.tmpl.version, bg.scaleDownDelaySeconds));
-    } else if (!bg.autoPromotionSeconds) {
-      st.pauseReason = fmt::format("preview of revision {} is ready: waiting for `rollway rollout promote {}`",
-                                   s.currentRevision, s.name);
-    } else {
-      schedule(std::chrono::milliseconds(st.stepStartedMs + int64_t{*bg.autoPromotionSeconds} * 1000 - now));
-    }
-  }
-  applyCounts(s, mine, wanted);
 }
 
 void Controller::runAnalysis(Service& s, bool trafficOnNew) {
@@ -266,7 +67,7 @@ void Controller::runAnalysis(Service& s, bool trafficOnNew) {
   std::map<std::string, std::pair<uint64_t, uint64_t>> probeDelta;  // by template hash
   for (const auto& [name, inst] : instances_) {
     if (inst->service != s.name) continue;
-    auto ps = prober_->status(name);
+    auto ps = health_.status(name);
     if (!ps) continue;
     probeNow[name] = {ps->successes, ps->failures};
     auto before = s.probeCounts.find(name);
@@ -302,7 +103,7 @@ void Controller::runAnalysis(Service& s, bool trafficOnNew) {
   s.lastMeasure = now;
   schedule(std::chrono::duration_cast<std::chrono::milliseconds>(interval));
 
-  analysis::Analyzer analyzer(*s.spec.analysis, *prometheus_, *webhook_);
+  analysis::Analyzer analyzer(*s.spec.analysis, prometheus_, webhook_);
   auto measurement = analyzer.measure(in);
   st.analysis = analysis::toJson(measurement);
   if (!s.run) s.run = std::make_unique<analysis::AnalysisRun>(*s.spec.analysis);
@@ -310,6 +111,7 @@ void Controller::runAnalysis(Service& s, bool trafficOnNew) {
   switch (decision) {
     case analysis::Decision::kPassed:
       s.analysisPassedMs = unixMs(clock_);
+      poke();  // the next pass moves on (a rolling update's next batch, a canary's step)
       break;
     case analysis::Decision::kAbort:
       abortRollout(s, fmt::format("analysis failed {} time(s) in a row: {}", s.run->consecutiveFailures(),

@@ -47,8 +47,8 @@ void Controller::beginTermination(Instance& inst, const std::string& reason) {
     record(inst);
     return;
   }
-  bool running = inst.phase == Instance::Phase::kRunning && supervisor_->watching(inst.name);
-  prober_->remove(inst.name);
+  bool running = inst.phase == Instance::Phase::kRunning && runtime_.watching(inst.name);
+  health_.remove(inst.name);
   inst.phase = Instance::Phase::kTerminating;
   inst.ready = inst.available = inst.assumedReady = false;
   inst.stopReason = reason;
@@ -63,7 +63,7 @@ void Controller::beginTermination(Instance& inst, const std::string& reason) {
 }
 
 void Controller::startTerminationSequence(Instance& inst, const std::string& reason) {
-  prober_->remove(inst.name);
+  health_.remove(inst.name);
   inst.drainStart = clock_.now();
   inst.graceEnd = inst.drainStart + seconds(inst.tmpl.terminationGracePeriodSeconds);
   inst.step = Instance::Step::kDrain;
@@ -167,7 +167,7 @@ void Controller::runPreStop(Instance& inst) {
     }
     case spec::HandlerKind::kExec: {
       event(inst.service, object, kNormalType, "PreStop", fmt::format("{}: running preStop exec", name));
-      auto ok = supervisor_->runPreStopExec(name, preStop->exec.command, remaining,
+      auto ok = runtime_.runPreStopExec(name, preStop->exec.command, remaining,
                                             [this, next, name, alive](const std::string&, const Result<supervisor::ExitInfo>& r) {
                                               if (alive.expired()) return;
                                               if (!r || !r->success()) {
@@ -222,7 +222,7 @@ void Controller::sendSigterm(Instance& inst) {
   event(inst.service, "instance/" + inst.name, kNormalType, "Killing",
         fmt::format("{}: SIGTERM, SIGKILL in {} ms if it has not exited", inst.name, grace.count()));
   std::string name = inst.name;
-  auto ok = supervisor_->terminate(name, grace, [this, alive = std::weak_ptr<int>(alive_)](
+  auto ok = runtime_.terminate(name, grace, [this, alive = std::weak_ptr<int>(alive_)](
                                                     const std::string& n, const supervisor::Termination& t) {
     if (alive.expired()) return;
     auto it = instances_.find(n);
@@ -247,7 +247,7 @@ void Controller::finishTermination(const std::string& name, const std::optional<
   } else {
     event(inst.service, "instance/" + name, kNormalType, "Stopped", fmt::format("{} stopped ({})", name, how));
   }
-  prober_->remove(name);
+  health_.remove(name);
   if (inst.timer) inst.timer->cancel();
   ports_.release(inst.port);
   if (auto ok = store_.deleteInstance(name); !ok && ok.error().code != ErrorCode::kNotFound) {

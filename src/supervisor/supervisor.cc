@@ -105,6 +105,17 @@ InstanceProcess Supervisor::describe(const Watched& w) {
   return InstanceProcess{w.spec.instance, w.pid, w.fd, w.startTimeTicks, !w.ownChild, w.logPath};
 }
 
+std::optional<InstanceProcess> Supervisor::findUnwatched(const std::string& instance) const {
+  if (watching(instance)) return std::nullopt;
+  auto found = findInstanceProcess(instance);
+  if (!found) return std::nullopt;
+  InstanceProcess p;
+  p.instance = instance;
+  p.pid = found->pid;
+  p.startTimeTicks = found->startTimeTicks;
+  return p;
+}
+
 std::optional<InstanceProcess> Supervisor::find(const std::string& instance) const {
   auto it = instances_.find(instance);
   if (it == instances_.end()) {

@@ -30,7 +30,11 @@
 #include "rollway/common/clock.h"
 #include "rollway/common/log.h"
 #include "rollway/common/random.h"
+#include "rollway/analysis/provider.h"
 #include "rollway/controller/controller.h"
+#include "rollway/controller/proxy_link.h"
+#include "rollway/probe/prober.h"
+#include "rollway/supervisor/supervisor.h"
 #include "rollway/store/store.h"
 
 namespace {
@@ -109,10 +113,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!store) std::abort();  // the harness's own environment is broken
   {
     asio::io_context io;  // never run: nothing the controller schedules ever happens
+    supervisor::SupervisorOptions supervisorOptions;
+    supervisorOptions.logDir = dir;
+    supervisor::Supervisor supervisor(io, supervisorOptions);
+    probe::Prober prober(io, clock);
+    controller::ProxyLinkOptions proxyOptions;
+    proxyOptions.dir = dir + "/proxy";
+    proxyOptions.manage = false;
+    controller::ProxyLink proxy(supervisor, proxyOptions, nullLogger());
+    auto prometheus = analysis::makePrometheusProvider();
+    auto webhook = analysis::makeWebhookProvider();
     controller::ControllerOptions options;
     options.dataDir = dir;
-    options.manageProxy = false;
-    controller::Controller ctl(io, **store, clock, random, options, nullLogger());
+    controller::Controller ctl(
+        controller::ControllerDeps{io, **store, clock, random, supervisor, prober, proxy, *prometheus, *webhook}, options,
+        nullLogger());
     api::ControlApi api(**store, clock, nullLogger(), api::ApiRuntime{&ctl, &io, {}});
     // One service exists before the input runs, and the controller knows it (start()
     // reads the store once; with manageProxy off it starts nothing), so that status,

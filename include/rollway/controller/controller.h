@@ -18,29 +18,42 @@
 #include "rollway/common/log.h"
 #include "rollway/common/random.h"
 #include "rollway/common/result.h"
-#include "rollway/controller/proxy_link.h"
+#include "rollway/controller/proxy_port.h"
+#include "rollway/controller/rollout_decision.h"
 #include "rollway/controller/service_status.h"
-#include "rollway/probe/prober.h"
+#include "rollway/probe/health_source.h"
 #include "rollway/spec/service_spec.h"
 #include "rollway/store/store.h"
 #include "rollway/supervisor/instance_logs.h"
 #include "rollway/supervisor/port_allocator.h"
 #include "rollway/supervisor/restart_backoff.h"
-#include "rollway/supervisor/supervisor.h"
+#include "rollway/supervisor/process_runtime.h"
 
 namespace rollway::controller {
 
 struct ControllerOptions {
-  std::string dataDir;                  // logs in DATA/logs, the proxy in DATA/proxy
-  std::string selfExe;                  // the rollway binary, to start `rollway proxy`
-  std::vector<std::string> proxyArgs;   // more `rollway proxy` flags
-  bool manageProxy = true;
+  std::string dataDir;                  // instance logs in DATA/logs
   int portFirst = supervisor::PortAllocator::kDefaultFirst;
   int portLast = supervisor::PortAllocator::kDefaultLast;
   supervisor::BackoffPolicy backoff;
   std::chrono::milliseconds resyncPeriod{1000};   // level-triggered resync of every service
   std::chrono::milliseconds drainPollPeriod{100}; // in-flight polling during termination
-  std::string caFile;  // CA bundle for https:// providers and webhooks; "" = the system's
+  std::string caFile;  // CA bundle for https:// webhooks; "" = the system's
+};
+
+// Everything with side effects the controller works through, made by the caller (the
+// production wiring in `rollway serve`; fakes in tests/unit/controller). All must
+// outlive the Controller and be used on the io_context's thread only.
+struct ControllerDeps {
+  asio::io_context& io;
+  store::Store& store;
+  const Clock& clock;
+  Random& random;
+  supervisor::ProcessRuntime& runtime;  // instance processes (and the proxy's)
+  probe::HealthSource& health;          // probe results
+  ProxyPort& proxy;                     // routing snapshots, in-flight counts, metrics
+  analysis::Provider& prometheus;       // analysis metrics providers
+  analysis::Provider& webhook;
 };
 
 // The control plane's reconcile loop. Level-triggered: every pass reads the desired
@@ -50,8 +63,7 @@ struct ControllerOptions {
 // here is locked. See docs/life-of-a-rollout.md.
 class Controller {
  public:
-  Controller(asio::io_context& io, store::Store& store, const Clock& clock, Random& random,
-             ControllerOptions options, Logger logger);
+  Controller(ControllerDeps deps, ControllerOptions options, Logger logger);
   ~Controller();
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
@@ -101,19 +113,12 @@ class Controller {
   void reconcileService(Service& s);
   void updateStatus(Service& s);
   void beginRolloutIfNew(Service& s);
-  // Strategies (strategies.cc).
-  void planRolling(Service& s, const std::vector<Instance*>& mine, const spec::RollingUpdate& rollingUpdate);
-  void reconcileCanary(Service& s, const std::vector<Instance*>& mine);
-  void reconcileBlueGreen(Service& s, const std::vector<Instance*>& mine);
+  // The strategies are pure (rollout_decision.h): what they see, and doing what they say.
+  RolloutInput rolloutInput(const Service& s, const std::vector<Instance*>& mine) const;
+  void applyDecision(Service& s, RolloutDecision decision);
   bool stepsActive(const Service& s) const;
   // An event when the disruption budget starts holding back (or holds back differently).
   void noteBudget(Service& s, int held, int budget);
-  static int availableOn(const std::vector<Instance*>& mine, const std::string& hash);
-  // An aborted Canary/BlueGreen holds the stable revision only; false when not aborted.
-  bool keepAborted(Service& s, const std::vector<Instance*>& mine);
-  // Starts or stops instances so that each template hash has the wanted count; hashes
-  // not listed go to 0. Not ready instances are stopped first, then the newest.
-  void applyCounts(Service& s, const std::vector<Instance*>& mine, const std::map<std::string, int>& wanted);
   // One analysis window when it is due; `trafficOnNew` = the new revision serves now.
   void runAnalysis(Service& s, bool trafficOnNew);
   void abortRollout(Service& s, const std::string& reason);
@@ -159,16 +164,17 @@ class Controller {
   supervisor::InstanceLogs logs_;
   supervisor::EnvMap baseEnv_;
   supervisor::PortAllocator ports_;
-  std::unique_ptr<supervisor::Supervisor> supervisor_;
-  std::unique_ptr<probe::Prober> prober_;
-  std::unique_ptr<ProxyLink> proxy_;
-  std::unique_ptr<analysis::Provider> prometheus_;
-  std::unique_ptr<analysis::Provider> webhook_;
+  supervisor::ProcessRuntime& runtime_;
+  probe::HealthSource& health_;
+  ProxyPort* proxy_;
+  analysis::Provider& prometheus_;
+  analysis::Provider& webhook_;
   std::map<std::string, std::unique_ptr<Service>> services_;
   std::map<std::string, std::unique_ptr<Instance>> instances_;
   asio::steady_timer timer_;
   SteadyTime timerDue_{};
   bool timerArmed_ = false;
+  bool pokePosted_ = false;
   bool reconciling_ = false;
   std::optional<proxy::RoutingSnapshot> lastPushed_;
   std::string pushError_;  // why the proxy does not have the current snapshot; "" = it has

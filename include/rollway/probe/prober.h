@@ -9,6 +9,7 @@
 
 #include "rollway/common/clock.h"
 #include "rollway/common/result.h"
+#include "rollway/probe/health_source.h"
 #include "rollway/probe/probe_runner.h"
 #include "rollway/probe/probe_state.h"
 #include "rollway/spec/service_spec.h"
@@ -19,25 +20,14 @@ class io_context;
 
 namespace rollway::probe {
 
-struct InstanceProbeStatus {
-  bool started = false;
-  bool ready = false;
-  bool available = false;
-  bool restartRequired = false;
-  uint64_t successes = 0;  // probe attempts (all three kinds) that succeeded so far
-  uint64_t failures = 0;   // ... that failed or timed out
-};
-
 // Probes many instances on one io_context: a ProbeTracker, up to three ProbeRunners and
 // one steady_timer per instance (armed for the tracker's nextWakeup). Every transition
 // goes to the callback, on the io_context's thread. All methods must be called on that
 // thread (or before it runs). The callback may call add/remove/setMinReadySeconds.
 // The Clock must be steady_clock-based (SystemClock) for the timers to agree with it.
-class Prober {
+class Prober final : public HealthSource {
  public:
-  using EventCallback = std::function<void(const std::string& instanceId, const ProbeEvent& event)>;
-
-  Prober(asio::io_context& io, const Clock& clock, EventCallback onEvent);
+  Prober(asio::io_context& io, const Clock& clock, EventCallback onEvent = {});
   ~Prober();
   Prober(const Prober&) = delete;
   Prober& operator=(const Prober&) = delete;
@@ -48,16 +38,17 @@ class Prober {
   // `exec`: the instance's context for exec probes (see ExecContext).
   Result<void> add(const std::string& instanceId, const std::string& host, int port,
                    const spec::Template& tmpl, SteadyTime startTime,
-                   std::optional<ExecContext> exec = std::nullopt);
+                   std::optional<ExecContext> exec = std::nullopt) override;
   // Stops probing it: probes in flight are cancelled (exec children killed and reaped),
   // no callback for it afterwards. Unknown ids are ignored.
-  void remove(const std::string& instanceId);
+  void remove(const std::string& instanceId) override;
 
   // minReadySeconds for every instance, present and future.
   void setMinReadySeconds(int seconds);
-  void setMinReadySeconds(const std::string& instanceId, int seconds);
+  void setMinReadySeconds(const std::string& instanceId, int seconds) override;
 
-  std::optional<InstanceProbeStatus> status(const std::string& instanceId) const;
+  std::optional<InstanceProbeStatus> status(const std::string& instanceId) const override;
+  void setEventCallback(EventCallback onEvent) override { onEvent_ = std::move(onEvent); }
   size_t size() const { return instances_.size(); }
   // Probe attempts started so far (all instances).
   uint64_t attempts() const { return attempts_; }

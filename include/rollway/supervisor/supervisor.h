@@ -17,6 +17,7 @@
 #include "rollway/common/result.h"
 #include "rollway/supervisor/exit_info.h"
 #include "rollway/supervisor/launch_spec.h"
+#include "rollway/supervisor/process_runtime.h"
 
 namespace rollway::supervisor {
 
@@ -30,35 +31,8 @@ struct SupervisorOptions {
 };
 
 // A running instance the supervisor watches.
-struct InstanceProcess {
-  std::string instance;
-  pid_t pid = 0;               // = its process group and session id
-  int pidfd = -1;              // borrowed: owned by the Supervisor until the exit callback
-  int64_t startTimeTicks = 0;  // store this with pid: adoption checks it
-  bool adopted = false;        // not our child: exit status will be unknown
-  std::string logPath;
-};
-
-// How terminate() ended.
-struct Termination {
-  enum class Outcome {
-    kExitedAfterSigterm,  // exited within the grace period
-    kKilledAfterGrace,    // SIGKILL was sent when the grace period ended
-  };
-  Outcome outcome = Outcome::kExitedAfterSigterm;
-  ExitInfo exit;
-};
-
-// Starts instances as plain processes in their own sessions, watches their pidfds on
-// an io_context, adopts survivors of a daemon restart, signals process groups.
-// Not thread-safe: call it, and run `io`, on one thread (the control plane's loop).
-// Destroying it stops the watching only: instances keep running (they outlive the
-// daemon by design) and can be adopted again.
-class Supervisor {
+class Supervisor final : public ProcessRuntime {
  public:
-  using ExitCallback = std::function<void(const std::string& instance, const ExitInfo& exit)>;
-  using TerminateCallback = std::function<void(const std::string& instance, const Termination& t)>;
-  using PreStopCallback = std::function<void(const std::string& instance, const Result<ExitInfo>& r)>;
 
   Supervisor(asio::io_context& io, SupervisorOptions options, Logger logger = nullLogger());
   ~Supervisor();
@@ -67,18 +41,18 @@ class Supervisor {
 
   // Called once for every watched instance that exits, after it was reaped and
   // forgotten (so the callback may start a replacement under the same name).
-  void setExitCallback(ExitCallback callback) { on_exit_ = std::move(callback); }
+  void setExitCallback(ExitCallback callback) override { on_exit_ = std::move(callback); }
 
   // Spawns and watches spec.instance. kConflict when the name is already watched;
   // kNotFound / kIo / kInvalidArgument when the command cannot be started (the errno
   // of the failed exec, chdir or log open is in the message).
-  Result<InstanceProcess> start(const LaunchSpec& spec);
+  Result<InstanceProcess> start(const LaunchSpec& spec) override;
 
   // After a daemon restart: watch the process recorded as (pid, startTimeTicks) when
   // /proc/<pid>/stat exists and its start time matches (a reused pid never does).
   // kNotFound ("... is dead") otherwise. `spec` is what the instance was started with
   // (at least .instance); preStop exec runs in its environment.
-  Result<InstanceProcess> adopt(const LaunchSpec& spec, pid_t pid, int64_t startTimeTicks);
+  Result<InstanceProcess> adopt(const LaunchSpec& spec, pid_t pid, int64_t startTimeTicks) override;
 
   // Sends `sig` to the instance's whole process group. kNotFound when not watched.
   Result<void> signal(const std::string& instance, int sig);
@@ -87,19 +61,21 @@ class Supervisor {
   // process has not exited. `done` (optional) runs when it has exited, before the
   // exit callback. kConflict when a termination is already under way.
   Result<void> terminate(const std::string& instance, std::chrono::milliseconds grace,
-                         TerminateCallback done = {});
+                         TerminateCallback done = {}) override;
 
   // Runs lifecycle.preStop.exec: argv (never a shell) in the instance's environment
   // and working directory, output appended to the instance's log, its own process
   // group SIGKILLed after `timeout` (then `done` gets a kTimeout error). Start
   // failures are returned at once and `done` is not called.
   Result<void> runPreStopExec(const std::string& instance, const std::vector<std::string>& argv,
-                              std::chrono::milliseconds timeout, PreStopCallback done);
+                              std::chrono::milliseconds timeout, PreStopCallback done) override;
 
   // Stops watching without signalling (the process keeps running).
   void forget(const std::string& instance);
 
-  bool watching(const std::string& instance) const { return instances_.contains(instance); }
+  bool watching(const std::string& instance) const override { return instances_.contains(instance); }
+  // By its name in /proc (supervisor::findInstanceProcess), when not watched.
+  std::optional<InstanceProcess> findUnwatched(const std::string& instance) const override;
   std::optional<InstanceProcess> find(const std::string& instance) const;
   std::vector<InstanceProcess> list() const;
 

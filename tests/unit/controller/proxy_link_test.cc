@@ -1,6 +1,7 @@
 // ProxyLink against a fake proxy admin socket (net::Server on a unix socket): what the
 // controller learns when the proxy refuses a snapshot or the in-flight query fails.
 #include "rollway/controller/proxy_link.h"
+#include "rollway/supervisor/supervisor.h"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,95 @@
+// planRollout: which strategy runs this pass, and the parts they share (counts per
+// template hash under the disruption budget, the aborted state).
+#include <algorithm>
+
+#include "rollway/controller/disruption_budget.h"
+#include "rollway/controller/rollout_decision.h"
+#include "strategy_util.h"
+
+namespace rollway::controller {
+
+bool stepsActive(spec::StrategyType type, const ServiceStatus& status, const std::string& currentHash, bool stableKnown) {
+  return type != spec::StrategyType::kRollingUpdate && !status.stableHash.empty() && status.stableHash != currentHash &&
+         stableKnown;
+}
+
+bool stepsActive(const RolloutInput& in) {
+  return stepsActive(in.spec.strategy.type, in.status, in.currentHash, in.stableKnown);
+}
+
+RolloutDecision startDecision(const RolloutInput& in) {
+  RolloutDecision d;
+  d.status = in.status;
+  d.analyzedAvailable = in.analyzedAvailable;
+  d.analysisSeenMs = in.analysisSeenMs;
+  return d;
+}
+
+int availableOn(const RolloutInput& in, const std::string& hash) {
+  return static_cast<int>(std::count_if(in.instances.begin(), in.instances.end(),
+                                        [&](const InstanceView& i) { return i.hash == hash && i.available; }));
+}
+
+bool keepAborted(const RolloutInput& in, RolloutDecision& d) {
+  ServiceStatus& st = d.status;
+  if (!st.aborted) return false;
+  // Aborted: the stable revision at full size, nothing of the new one, no traffic to it.
+  st.canaryWeight = 0;
+  st.canaryReplicas = 0;
+  planCounts(in, {{st.stableHash, in.spec.replicas}}, d);
+  return true;
+}
+
+void planCounts(const RolloutInput& in, const std::map<std::string, int>& wanted, RolloutDecision& d) {
+  std::map<std::string, std::vector<const InstanceView*>> byHash;
+  int available = 0;
+  for (const InstanceView& i : in.instances) {
+    byHash[i.hash].push_back(&i);
+    available += i.available ? 1 : 0;
+  }
+  d.budget = requiredAvailable(in.spec.replicas, in.spec.disruptionBudget);
+  for (auto& [hash, list] : byHash) {
+    auto w = wanted.find(hash);
+    size_t keep = w == wanted.end() ? 0 : static_cast<size_t>(std::max(0, w->second));
+    if (list.size() <= keep) continue;
+    // Not in rotation first, then the newest (Kubernetes' pod ranking for scale down).
+    std::sort(list.begin(), list.end(), [](const InstanceView* a, const InstanceView* b) {
+      if (a->ready != b->ready) return !a->ready;
+      return a->createdMs > b->createdMs;
+    });
+    std::vector<bool> candidates;
+    for (size_t i = 0; i < list.size() - keep; ++i) candidates.push_back(list[i]->available);
+    auto allowed = budgetedStops(candidates, available, d.budget);
+    available = allowed.availableAfter;
+    d.heldByBudget += allowed.held;
+    for (size_t i : allowed.stop) {
+      d.stops.push_back({list[i]->name, hash == in.currentHash ? "scaling down" : "not wanted by the rollout any more"});
+    }
+  }
+  for (const auto& [hash, count] : wanted) {
+    auto it = byHash.find(hash);
+    int have = it == byHash.end() ? 0 : static_cast<int>(it->second.size());
+    if (count > have) d.starts.emplace_back(hash, count - have);
+  }
+}
+
+RolloutDecision planRollout(const RolloutInput& in) {
+  if (in.spec.paused) return startDecision(in);
+  if (stepsActive(in)) {
+    return in.spec.strategy.type == spec::StrategyType::kCanary ? planCanary(in) : planBlueGreen(in);
+  }
+  const ServiceStatus& st = in.status;
+  int64_t keepPreviousMs = int64_t{in.spec.strategy.blueGreen.scaleDownDelaySeconds} * 1000 - (in.nowMs - st.promotedAtMs);
+  if (in.spec.strategy.type == spec::StrategyType::kBlueGreen && !st.previousHash.empty() &&
+      st.previousHash != in.currentHash && keepPreviousMs > 0) {
+    // Promoted: the old revision stays up (out of rotation) for scaleDownDelaySeconds, so
+    // that an undo in that window is one swap.
+    RolloutDecision d = startDecision(in);
+    planCounts(in, {{in.currentHash, in.spec.replicas}, {st.previousHash, in.spec.replicas}}, d);
+    d.wakeInMs = keepPreviousMs;
+    return d;
+  }
+  return planRolling(in);
+}
+
+}  // namespace rollway::controller
