@@ -181,10 +181,7 @@ Result<void> Store::setServiceStatus(const std::string& name, const std::string&
   if (!isJson(statusJson)) {
     return fail(ErrorCode::kInvalidArgument, "status of service \"{}\" is not valid JSON", name);
   }
-  auto stmt = impl_->db->prepare("SELECT 1 FROM services WHERE name = ?1");
-  if (!stmt) return fail(stmt.error());
-  stmt->bind(1, name);
-  auto exists = stmt->step();
+  auto exists = impl_->hasRow("SELECT 1 FROM services WHERE name = ?1", name);
   if (!exists) return fail(exists.error());
   if (!*exists) return fail(serviceNotFound(name));
   impl_->pending.setStatus(name, statusJson);
@@ -193,10 +190,7 @@ Result<void> Store::setServiceStatus(const std::string& name, const std::string&
 }
 
 Result<void> Store::setRevisionPhase(const std::string& service, int64_t number, const std::string& phase) {
-  auto stmt = impl_->db->prepare("SELECT 1 FROM revisions WHERE service = ?1 AND number = ?2");
-  if (!stmt) return fail(stmt.error());
-  stmt->bind(1, service).bind(2, number);
-  auto exists = stmt->step();
+  auto exists = impl_->hasRow("SELECT 1 FROM revisions WHERE service = ?1 AND number = ?2", service, number);
   if (!exists) return fail(exists.error());
   if (!*exists) {
     return fail(ErrorCode::kNotFound, "revision {} of service \"{}\" not found", number, service);
@@ -224,8 +218,7 @@ Result<void> Store::upsertInstance(const InstanceRecord& record) {
   // The first record of an instance is committed at once, even inside a batch: the
   // controller records an instance before it forks it, so that a daemon that dies in
   // between still knows the name to find the process by.
-  auto stmt = impl_->db->prepare("SELECT 1 FROM instances WHERE name = ?1");
-  Result<bool> known = stmt ? stmt->bind(1, copy.name).step() : Result<bool>(fail(stmt.error()));
+  auto known = impl_->hasRow("SELECT 1 FROM instances WHERE name = ?1", copy.name);
   impl_->pending.upsertInstance(std::move(copy));
   if (known && *known) {
     impl_->flushUnlessBatched();
@@ -240,10 +233,7 @@ Result<void> Store::deleteInstance(const std::string& name) {
   if (const auto* pending = impl_->pending.instance(name)) {
     exists = pending->has_value();
   } else {
-    auto stmt = impl_->db->prepare("SELECT 1 FROM instances WHERE name = ?1");
-    if (!stmt) return fail(stmt.error());
-    stmt->bind(1, name);
-    auto row = stmt->step();
+    auto row = impl_->hasRow("SELECT 1 FROM instances WHERE name = ?1", name);
     if (!row) return fail(row.error());
     exists = *row;
   }

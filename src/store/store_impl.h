@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include "rollway/store/store.h"
@@ -33,6 +35,15 @@ struct Store::Impl {
   int batchDepth = 0;
 
   int64_t nowMs() const { return toUnixMillis(clock.wallNow()); }
+
+  // Whether `sql` ("SELECT 1 FROM … WHERE … = ?1 [AND … = ?2]") finds a row.
+  Result<bool> hasRow(const char* sql, const std::string& key, int64_t number = 0) {
+    auto stmt = db->prepare(sql);
+    if (!stmt) return fail(stmt.error());
+    stmt->bind(1, key);
+    if (number != 0) stmt->bind(2, number);
+    return stmt->step();
+  }
 
   // Runs `work` in one transaction that writes the pending writes first. They are
   // dropped once it commits, and stay when anything fails (the transaction rolls back).

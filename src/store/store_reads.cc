@@ -35,10 +35,7 @@ Result<std::vector<RevisionRecord>> Store::listRevisions(const std::string& serv
   // One read transaction, so that the existence check and the list agree.
   if (auto ok = impl_->db->exec("BEGIN", "beginning a read"); !ok) return fail(ok.error());
   auto result = [&]() -> Result<std::vector<RevisionRecord>> {
-    auto exists = impl_->db->prepare("SELECT 1 FROM services WHERE name = ?1");
-    if (!exists) return fail(exists.error());
-    exists->bind(1, service);
-    auto found = exists->step();
+    auto found = impl_->hasRow("SELECT 1 FROM services WHERE name = ?1", service);
     if (!found) return fail(found.error());
     if (!*found) return fail(ErrorCode::kNotFound, "service \"{}\" not found", service);
     auto stmt = impl_->db->prepare(std::string(kRevisionColumns) + " WHERE service = ?1 ORDER BY number DESC");

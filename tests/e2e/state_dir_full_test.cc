@@ -20,10 +20,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "daemon.h"
-#include "harness.h"
-#include "http_client.h"
-#include "load_client.h"
+#include "rollout_fixture.h"
 #include "rollway/net/client.h"
 
 namespace rollway::e2e {
@@ -79,38 +76,26 @@ class TmpfsMount {
   std::string error_;
 };
 
-std::string describe(const LoadTotals& t) {
-  std::string text = std::to_string(t.requests) + " requests, " + std::to_string(t.non2xx) + " non-2xx, " +
-                     std::to_string(t.socketErrors) + " socket errors; by version:";
-  for (const auto& [v, n] : t.byVersion) text += " " + v + "=" + std::to_string(n);
-  for (const auto& f : t.firstFailures) text += "\n  " + f;
-  return text;
+// How often `pattern` occurs in `text`.
+size_t occurrences(const std::string& text, const std::string& pattern) {
+  const std::regex re(pattern);
+  return static_cast<size_t>(std::distance(std::sregex_iterator(text.begin(), text.end(), re), std::sregex_iterator()));
 }
 
-size_t count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
-class StateDirFullTest : public ::testing::Test {
+// The rollout fixture, its data directory on a 16 MB tmpfs.
+class StateDirFullTest : public RolloutTest {
  protected:
   void SetUp() override {
     ASSERT_EQ(::geteuid(), 0u) << "this test mounts a tmpfs for the data directory and needs root (CI runs as "
                                   "root); run it as root, it must not pass without having run";
     ASSERT_TRUE(mount_.mounted()) << "cannot mount a tmpfs on " << mount_.dir() << ": " << mount_.error();
-    daemon_ = std::make_unique<Daemon>(mount_.dir());
-    ASSERT_TRUE(daemon_->waitReady()) << daemon_->log();
-    service_.port = freePort();
-    service_.replicas = 3;
+    RolloutTest::SetUp();
   }
 
   void TearDown() override {
     if (mount_.mounted()) mount_.freeSpace();  // so that `down --all` can record what it does
-    daemon_.reset();
+    daemon_.reset();  // before the mount goes
   }
-
-  CommandResult apply() { return daemon_->apply(service_, tmp_.path()); }
 
   // POST /v1/apply of the service as it is now, as the API answers it.
   Result<http::Response> applyRaw() {
@@ -136,15 +121,12 @@ class StateDirFullTest : public ::testing::Test {
     return out;
   }
 
-  TempDir tmp_;
   TmpfsMount mount_{tmp_ / "data", "16m"};
-  std::unique_ptr<Daemon> daemon_;
-  DemoService service_;
 };
 
 TEST_F(StateDirFullTest, AppliesFailCleanlyInstancesKeepServingAndEverythingIsWrittenWhenSpaceReturns) {
-  ASSERT_EQ(apply().exitCode, 0);
-  ASSERT_EQ(daemon_->run({"rollout", "status", "web", "--timeout", "60s"}, 90s).exitCode, 0) << daemon_->log();
+  ASSERT_EQ(apply(), 0);
+  ASSERT_EQ(rolloutStatus(), 0) << daemon_->log();
   LoadClient load(service_.port, 8, 1, 10ms, 300s);
   const auto before = getJson({"get", "services", "web"});
   const auto revisionsBefore = getJson({"get", "revisions", "web"});
@@ -164,7 +146,7 @@ TEST_F(StateDirFullTest, AppliesFailCleanlyInstancesKeepServingAndEverythingIsWr
   EXPECT_NE(message.find("the state directory's file system is full"), std::string::npos) << message;
   EXPECT_NE(message.find(mount_.dir() + "/state.db"), std::string::npos) << message;
   EXPECT_NE(message.find("free space there and retry"), std::string::npos) << message;
-  auto cli = apply();
+  auto cli = daemon_->apply(service_, tmp_.path());
   EXPECT_NE(cli.exitCode, 0);
   EXPECT_NE(cli.err.find("file system is full"), std::string::npos) << cli.out << cli.err;
   auto during = getJson({"get", "services", "web"});
@@ -175,7 +157,7 @@ TEST_F(StateDirFullTest, AppliesFailCleanlyInstancesKeepServingAndEverythingIsWr
   // 2. Space returns: the same apply works; the rollout starts, and the disk fills up
   // again once its first new instance is running.
   mount_.freeSpace();
-  ASSERT_EQ(apply().exitCode, 0) << daemon_->log();
+  ASSERT_EQ(apply(), 0) << daemon_->log();
   ASSERT_TRUE(waitFor([&] { return instancesSummary().find("=v2") != std::string::npos; }, 30s))
       << instancesSummary();
   ASSERT_EQ(mount_.fill(), 0u);
@@ -194,13 +176,12 @@ TEST_F(StateDirFullTest, AppliesFailCleanlyInstancesKeepServingAndEverythingIsWr
 
   // 3. Space returns: the rollout finishes by itself; the store has caught up.
   mount_.freeSpace();
-  auto status = daemon_->run({"rollout", "status", "web", "--timeout", "90s"}, 120s);
-  EXPECT_EQ(status.exitCode, 0) << status.out << status.err << daemon_->log();
+  EXPECT_EQ(rolloutStatus("90s"), 0) << daemon_->log();
   const double fullSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - fullSince).count();
   const std::string log = daemon_->log();
-  EXPECT_GE(count(log, "kept in memory ("), 1u) << log;
-  EXPECT_LE(count(log, "kept in memory (") , 3u) << "logged per write instead of once per streak:\n" << log;
-  EXPECT_GE(count(log, "is writable again"), 1u) << log;
+  EXPECT_GE(occurrences(log, "kept in memory \\("), 1u) << log;
+  EXPECT_LE(occurrences(log, "kept in memory \\("), 3u) << "logged per write instead of once per streak:\n" << log;
+  EXPECT_GE(occurrences(log, "is writable again"), 1u) << log;
   // The controller did write while the disk was full (instances, statuses, events), and
   // those writes reached the file when it recovered.
   std::smatch written;
@@ -243,8 +224,8 @@ TEST_F(StateDirFullTest, AppliesFailCleanlyInstancesKeepServingAndEverythingIsWr
   // 4. New applies work again.
   service_.version = "v3";
   service_.appArgs = {};
-  ASSERT_EQ(apply().exitCode, 0);
-  EXPECT_EQ(daemon_->run({"rollout", "status", "web", "--timeout", "60s"}, 90s).exitCode, 0) << daemon_->log();
+  ASSERT_EQ(apply(), 0);
+  EXPECT_EQ(rolloutStatus(), 0) << daemon_->log();
 
   load.stop();
   auto totals = load.totals();

@@ -4,7 +4,6 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -20,13 +19,6 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
-std::string readBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 void overwrite(const std::string& path, const std::string& bytes, std::streamoff at) {
   std::fstream out(path, std::ios::binary | std::ios::in | std::ios::out);
@@ -61,7 +53,7 @@ TEST(StateFileTest, ServeRefusesADamagedOrNewerStateFileAndLeavesItAsItIs) {
   ASSERT_EQ(daemon->waitReadyInstances("web", 1, 30s).size(), 1u) << daemon->log();
   ASSERT_EQ(daemon->downAll(), 0) << daemon->log();
   ASSERT_FALSE(fs::exists(file + "-wal")) << "a cleanly stopped daemon leaves everything in the file";
-  const std::string pristine = readBytes(file);
+  const std::string pristine = readFile(file);
   ASSERT_GT(pristine.size(), 8u * 4096u);
 
   const std::vector<std::string> damaged = {"is damaged", "restore it from a backup", "mv " + file,
@@ -83,7 +75,7 @@ TEST(StateFileTest, ServeRefusesADamagedOrNewerStateFileAndLeavesItAsItIs) {
       std::ofstream(file, std::ios::binary | std::ios::trunc) << pristine;
     }
     damage.apply(file);
-    const std::string before = readBytes(file);
+    const std::string before = readFile(file);
     ASSERT_NE(before, pristine);
     const std::string logPath = tmp / ("serve.log." + std::to_string(attempt++));
     Process serve({binary("rollway"), "serve", "--data-dir", data, "--port-range", "29900-29999"}, logPath);
@@ -98,7 +90,7 @@ TEST(StateFileTest, ServeRefusesADamagedOrNewerStateFileAndLeavesItAsItIs) {
     for (const auto& part : damage.expected) {
       EXPECT_NE(err.find(part), std::string::npos) << "missing \"" << part << "\" in:\n" << err;
     }
-    EXPECT_EQ(readBytes(file), before) << "the state file was changed";
+    EXPECT_EQ(readFile(file), before) << "the state file was changed";
     for (const auto& entry : fs::directory_iterator(data)) {
       const std::string name = entry.path().filename().string();
       EXPECT_TRUE(name.rfind("state.db", 0) != 0 || name == "state.db" || name == "state.db-wal" ||
