@@ -26,8 +26,8 @@ using nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-constexpr const char* kNormal = "Normal";
-constexpr const char* kWarning = "Warning";
+constexpr EventType kNormal = EventType::kNormal;
+constexpr EventType kWarning = EventType::kWarning;
 
 }  // namespace
 
@@ -326,7 +326,7 @@ void Controller::applyDecision(Service& s, RolloutDecision d) {
   if (d.promoteConsumed) s.promoteRequested = false;
   s.analyzedAvailable = d.analyzedAvailable;
   s.analysisSeenMs = d.analysisSeenMs;
-  for (const auto& e : d.events) event(s.name, "service/" + s.name, e.warning ? kWarning : kNormal, e.reason, e.message);
+  for (const auto& e : d.events) event(s.name, "service/" + s.name, e.type, e.reason, e.message);
   noteBudget(s, d.heldByBudget, d.budget);
   for (const auto& stop : d.stops) {
     if (auto it = instances_.find(stop.name); it != instances_.end()) beginTermination(*it->second, stop.reason);
@@ -590,7 +590,7 @@ void Controller::beginRolloutIfNew(Service& s) {
   st.rolloutStartedMs = now;
   st.lastProgressMs = now;
   st.stepStartedMs = now;
-  st.phase = "Progressing";
+  st.phase = RolloutPhase::kProgressing;
   if (!s.rollingBack) st.rolledBackFrom = 0;  // only the rollout a rollback started carries it
   s.rollingBack = false;
   st.stepIndex = 0;
@@ -633,7 +633,7 @@ void Controller::updateStatus(Service& s) {
   StatusOutcome out = computeStatus(in);
   s.status = std::move(out.status);
   ServiceStatus& st = s.status;
-  for (const auto& e : out.events) event(s.name, "service/" + s.name, e.warning ? kWarning : kNormal, e.reason, e.message);
+  for (const auto& e : out.events) event(s.name, "service/" + s.name, e.type, e.reason, e.message);
   if (out.completed) {
     if (auto pruned = store_.pruneRevisions(s.name, s.spec.revisionHistoryLimit, out.protectRevisions); pruned && *pruned > 0) {
       logger_->info("service {}: pruned {} old revision(s)", s.name, *pruned);
@@ -796,7 +796,7 @@ void Controller::maybeFinishShutdown() {
   });
 }
 
-void Controller::event(const std::string& service, const std::string& object, const std::string& type,
+void Controller::event(const std::string& service, const std::string& object, EventType type,
                        const std::string& reason, const std::string& message) {
   if (type == kWarning) {
     logger_->warn("{} {}: {}", object, reason, message);
@@ -806,7 +806,7 @@ void Controller::event(const std::string& service, const std::string& object, co
   store::Event e;
   e.service = service;
   e.object = object;
-  e.type = type;
+  e.type = api::toString(type);
   e.reason = reason;
   e.message = message;
   if (auto ok = store_.appendEvent(std::move(e)); !ok) logger_->error("cannot record event: {}", ok.error().message);

@@ -20,8 +20,8 @@ namespace rollway::controller {
 
 namespace {
 
-constexpr const char* kNormalEvent = "Normal";
-constexpr const char* kWarningEvent = "Warning";
+constexpr EventType kNormalEvent = EventType::kNormal;
+constexpr EventType kWarningEvent = EventType::kWarning;
 
 int64_t unixMs(const Clock& clock) { return toUnixMillis(clock.wallNow()); }
 
@@ -40,7 +40,7 @@ void Controller::noteBudget(Service& s, int held, int budget) {
   }
   if (note == s.budgetNote) return;
   s.budgetNote = note;
-  if (!note.empty()) event(s.name, "service/" + s.name, "Normal", "DisruptionBudget", note);
+  if (!note.empty()) event(s.name, "service/" + s.name, kNormalEvent, "DisruptionBudget", note);
 }
 
 void Controller::runAnalysis(Service& s, bool trafficOnNew) {
@@ -267,7 +267,7 @@ Result<void> Controller::retry(const std::string& service) {
   st.canaryWeight = 0;
   st.canaryReplicas = 0;
   st.stepStartedMs = st.lastProgressMs = st.rolloutStartedMs = unixMs(clock_);
-  st.phase = "Progressing";
+  st.phase = RolloutPhase::kProgressing;
   st.analysis = nullptr;
   s.run.reset();
   s.lastSample.reset();

@@ -19,8 +19,8 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-constexpr const char* kNormalType = "Normal";
-constexpr const char* kWarningType = "Warning";
+constexpr EventType kNormalType = EventType::kNormal;
+constexpr EventType kWarningType = EventType::kWarning;
 
 }  // namespace
 

@@ -148,7 +148,7 @@ class Controller {
   void sendSigterm(Instance& inst);
   void finishTermination(const std::string& name, const std::optional<supervisor::ExitInfo>& exit);
 
-  void event(const std::string& service, const std::string& object, const std::string& type,
+  void event(const std::string& service, const std::string& object, EventType type,
              const std::string& reason, const std::string& message);
   int64_t revisionNumber(const Service* s, const Instance& inst) const;
   nlohmann::json instanceJson(const Instance& inst) const;

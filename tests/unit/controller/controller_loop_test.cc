@@ -223,6 +223,22 @@ int canaryWeightPushed(ControllerHarness& h) {
   return 0;
 }
 
+// v2 applied over a complete v1 with `strategy`; its first instances healthy.
+void startV2(ControllerHarness& h, const std::string& strategy, int replicas = 2) {
+  h.apply(spec("v2", replicas, strategy));
+  h.pass();
+  h.makeHealthy("v2");
+}
+
+// The canary of kCanary promoted past its pause to Complete.
+void finishCanary(ControllerHarness& h) {
+  ASSERT_TRUE(h.ctl().promote("web"));
+  h.pass();
+  h.makeHealthy("v2");
+  h.exitTerminated();
+  ASSERT_EQ(h.status().value("phase", ""), "Complete") << h.status().dump(2);
+}
+
 TEST(ControllerLoop, CanaryStepsPauseThenPromoteThenStableDrains) {
   ControllerHarness h;
   firstRollout(h, kCanary, 2);
@@ -247,9 +263,7 @@ TEST(ControllerLoop, CanaryStepsPauseThenPromoteThenStableDrains) {
 TEST(ControllerLoop, CanaryAbortPutsWeightZeroAndDrainsTheCanaryRetryStartsOver) {
   ControllerHarness h;
   firstRollout(h, kCanary, 2);
-  h.apply(spec("v2", 2, kCanary));
-  h.pass();
-  h.makeHealthy("v2");
+  startV2(h, kCanary);
   ASSERT_EQ(canaryWeightPushed(h), 50);
   ASSERT_TRUE(h.ctl().abort("web"));
   EXPECT_EQ(canaryWeightPushed(h), 0) << "weight 0 in one swap, before the canary drains";
@@ -299,14 +313,8 @@ TEST(ControllerLoop, BlueGreenPreviewThenOneSwapThenOldGoesAfterTheDelay) {
 TEST(ControllerLoop, UndoWithoutStepsGoesStraightToAllTraffic) {
   ControllerHarness h;
   firstRollout(h, kCanary, 2);
-  h.apply(spec("v2", 2, kCanary));
-  h.pass();
-  h.makeHealthy("v2");
-  ASSERT_TRUE(h.ctl().promote("web"));
-  h.pass();
-  h.makeHealthy("v2");
-  h.exitTerminated();
-  ASSERT_EQ(h.status().value("phase", ""), "Complete");
+  startV2(h, kCanary);
+  finishCanary(h);
   // rollout undo (the API applies the old template, then skipSteps).
   auto reasonsBefore = h.eventReasons();
   auto stepsBefore = std::count(reasonsBefore.begin(), reasonsBefore.end(), "CanaryStep");
@@ -344,9 +352,7 @@ TEST(ControllerLoop, CanaryAnalysisStepPassesOnAGoodWindowThenGoesOn) {
   h.proxy.metricsJson = {{"services", nlohmann::json::object()}};
   h.prometheus.value = 0.0;
   firstRollout(h, kCanaryWithAnalysis, 2);
-  h.apply(spec("v2", 2, kCanaryWithAnalysis));
-  h.pass();
-  h.makeHealthy("v2");
+  startV2(h, kCanaryWithAnalysis);
   ASSERT_EQ(h.status().value("stepIndex", -1), 1);
   analysisRounds(h, 4, [&] { return h.status().value("stepIndex", -1) == 2; });
   EXPECT_EQ(h.status().value("stepIndex", -1), 2) << h.status().dump(2);
@@ -362,9 +368,7 @@ TEST(ControllerLoop, CanaryAnalysisFailingAbortsToTheStable) {
   h.proxy.metricsJson = {{"services", nlohmann::json::object()}};
   h.prometheus.value = 3.0;
   firstRollout(h, kCanaryWithAnalysis, 2);
-  h.apply(spec("v2", 2, kCanaryWithAnalysis));
-  h.pass();
-  h.makeHealthy("v2");
+  startV2(h, kCanaryWithAnalysis);
   analysisRounds(h, 6, [&] { return h.status().value("aborted", false); });
   EXPECT_TRUE(h.status().value("aborted", false)) << h.status().dump(2);
   EXPECT_TRUE(has(h.eventReasons(), "RolloutAborted"));
@@ -398,14 +402,8 @@ TEST(ControllerLoop, RollingUpdateAnalysisFailingRollsBack) {
 TEST(ControllerLoop, UndoWithStepsRunsTheStepsAgain) {
   ControllerHarness h;
   firstRollout(h, kCanary, 2);
-  h.apply(spec("v2", 2, kCanary));
-  h.pass();
-  h.makeHealthy("v2");
-  ASSERT_TRUE(h.ctl().promote("web"));
-  h.pass();
-  h.makeHealthy("v2");
-  h.exitTerminated();
-  ASSERT_EQ(h.status().value("phase", ""), "Complete");
+  startV2(h, kCanary);
+  finishCanary(h);
   h.apply(spec("v1", 2, kCanary));  // `rollout undo --with-steps`: no skipSteps
   h.pass();
   EXPECT_EQ(h.names("v1").size(), 1u) << "setWeight 50 first";
@@ -465,9 +463,7 @@ TEST(ControllerLoop, PausedSpecHoldsANewVersionUntilResumed) {
 TEST(ControllerLoop, ChangingStrategyMidCanaryFinishesAsARollingUpdate) {
   ControllerHarness h;
   firstRollout(h, kCanary, 2);
-  h.apply(spec("v2", 2, kCanary));
-  h.pass();
-  h.makeHealthy("v2");
+  startV2(h, kCanary);
   ASSERT_EQ(h.status().value("phase", ""), "Paused");
   h.apply(spec("v2", 2, kRollingSurgeOne));  // same template: no new revision
   for (int i = 0; i < 6 && h.status().value("phase", "") != "Complete"; ++i) {

@@ -1,4 +1,6 @@
-// `rollway serve`: the control-plane daemon.
+// `rollway serve`: the control-plane daemon, wired from its parts.
+#include "serve_command.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -14,14 +16,15 @@
 #include <iterator>
 #include <thread>
 
-#include "paths.h"
-#include "spec_files.h"
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 
 #include "rollway/api/control_api.h"
+#include "rollway/api/default_paths.h"
+#include "rollway/cli/cli.h"
+#include "rollway/cli/spec_files.h"
 #include "rollway/common/duration.h"
 #include "rollway/common/random.h"
 #include "rollway/analysis/provider.h"
@@ -35,9 +38,11 @@
 #include "rollway/common/signal_waiter.h"
 #include "rollway/common/version.h"
 #include "rollway/store/store.h"
-#include "verbs.h"
 
-namespace rollway::cli {
+namespace rollway::daemon {
+
+using cli::loadSpecFiles;
+using cli::reportError;
 
 namespace {
 
@@ -137,9 +142,9 @@ Result<std::string> loadOrCreateToken(const std::string& path) {
 
 int runServe(ServeOptions opts) {
   bool explicitDataDir = !opts.dataDir.empty();
-  if (!explicitDataDir) opts.dataDir = defaultDataDir();
+  if (!explicitDataDir) opts.dataDir = api::defaultDataDir();
   opts.dataDir = fs::absolute(opts.dataDir).lexically_normal().string();
-  if (opts.socket.empty()) opts.socket = explicitDataDir ? opts.dataDir + "/rollway.sock" : defaultSocketPath();
+  if (opts.socket.empty()) opts.socket = explicitDataDir ? opts.dataDir + "/rollway.sock" : api::defaultSocketPath();
   opts.socket = fs::absolute(opts.socket).lexically_normal().string();
 
   auto logger = makeLogger("serve", opts.logLevel);
@@ -280,7 +285,7 @@ int runServe(ServeOptions opts) {
 
 }  // namespace
 
-void addServe(CLI::App& app, int& exitCode) {
+void addServeCommand(CLI::App& app, int& exitCode) {
   auto opts = std::make_shared<ServeOptions>();
   auto* cmd = app.add_subcommand("serve", "Run the control-plane daemon: API, store, instances, probes, rollouts; starts the proxy");
   cmd->add_option("--data-dir", opts->dataDir,
@@ -313,4 +318,4 @@ void addServe(CLI::App& app, int& exitCode) {
   cmd->callback([opts, &exitCode] { exitCode = runServe(*opts); });
 }
 
-}  // namespace rollway::cli
+}  // namespace rollway::daemon
