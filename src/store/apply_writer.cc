@@ -45,19 +45,6 @@ Result<int64_t> ApplyWriter::nextRevisionNumber(const std::string& service) {
   return stmt->columnInt(0);
 }
 
-Result<void> ApplyWriter::record(const std::string& service, std::string object, std::string reason,
-                                 std::string message) {
-  Event event;
-  event.timeMs = now_;
-  event.service = service;
-  event.object = std::move(object);
-  event.reason = std::move(reason);
-  event.message = std::move(message);
-  auto id = events_.insert(event);
-  if (!id) return fail(id.error());
-  return {};
-}
-
 // Maps `input`'s template to a revision of `input.name` (which must exist): the
 // current one when the hash is the current revision's, else an older one re-used and
 // re-numbered, else a new one. Fills the revision fields of `outcome`.
@@ -90,8 +77,10 @@ Result<void> ApplyWriter::assignRevision(const ServiceInput& input, int64_t curr
     follow->bind(1, *next).bind(2, input.name).bind(3, old_number);
     if (auto ok = follow->run(); !ok) return fail(ok.error());
     outcome.revisionReused = true;
-    return record(input.name, revisionObject(input.name, *next), "RevisionReused",
-                  fmt::format("revision {} (template {}) reused as revision {}", old_number, input.templateHash, *next));
+    return events_.record(input.name, revisionObject(input.name, *next), "RevisionReused",
+                          fmt::format("revision {} (template {}) reused as revision {}", old_number,
+                                      input.templateHash, *next),
+                          now_);
   }
 
   auto insert = db_.prepare(
@@ -100,8 +89,8 @@ Result<void> ApplyWriter::assignRevision(const ServiceInput& input, int64_t curr
   if (!insert) return fail(insert.error());
   insert->bind(1, input.name).bind(2, *next).bind(3, input.templateHash).bind(4, input.templateJson).bind(5, now_);
   if (auto ok = insert->run(); !ok) return fail(ok.error());
-  return record(input.name, revisionObject(input.name, *next), "NewRevision",
-                fmt::format("revision {} (template {}) created", *next, input.templateHash));
+  return events_.record(input.name, revisionObject(input.name, *next), "NewRevision",
+                        fmt::format("revision {} (template {}) created", *next, input.templateHash), now_);
 }
 
 Result<ApplyOutcome> ApplyWriter::applyOne(const ServiceInput& input) {
@@ -120,7 +109,8 @@ Result<ApplyOutcome> ApplyWriter::applyOne(const ServiceInput& input) {
     if (auto ok = insert->run(); !ok) return fail(ok.error());
     outcome.action = ApplyAction::kCreated;
     outcome.generation = 1;
-    if (auto ok = record(input.name, object, "ServiceCreated", fmt::format("service {} created (generation 1)", input.name));
+    if (auto ok = events_.record(input.name, object, "ServiceCreated",
+                                 fmt::format("service {} created (generation 1)", input.name), now_);
         !ok) {
       return fail(ok.error());
     }
@@ -142,8 +132,9 @@ Result<ApplyOutcome> ApplyWriter::applyOne(const ServiceInput& input) {
 
   outcome.action = ApplyAction::kConfigured;
   outcome.generation = current.generation + 1;
-  if (auto ok = record(input.name, object, "ServiceConfigured",
-                       fmt::format("service {} configured (generation {})", input.name, outcome.generation));
+  if (auto ok = events_.record(input.name, object, "ServiceConfigured",
+                               fmt::format("service {} configured (generation {})", input.name, outcome.generation),
+                               now_);
       !ok) {
     return fail(ok.error());
   }

@@ -35,7 +35,6 @@ class ApplyWriter {
   Result<std::optional<KnownRevision>> findRevisionByHash(const std::string& service, const std::string& hash);
   Result<int64_t> nextRevisionNumber(const std::string& service);
   Result<void> assignRevision(const ServiceInput& input, int64_t currentRevision, ApplyOutcome& outcome);
-  Result<void> record(const std::string& service, std::string object, std::string reason, std::string message);
 
   Database& db_;
   EventLog& events_;

@@ -1,5 +1,6 @@
 #include "store/event_log.h"
 
+#include <utility>
 #include <vector>
 
 #include "store/database.h"
@@ -23,6 +24,19 @@ Result<int64_t> EventLog::insert(const Event& event) {
     if (auto ok = prune(event.service); !ok) return fail(ok.error());
   }
   return id;
+}
+
+Result<void> EventLog::record(const std::string& service, std::string object, std::string reason,
+                              std::string message, int64_t timeMs) {
+  Event event;
+  event.timeMs = timeMs;
+  event.service = service;
+  event.object = std::move(object);
+  event.reason = std::move(reason);
+  event.message = std::move(message);
+  auto id = insert(event);
+  if (!id) return fail(id.error());
+  return {};
 }
 
 Result<int64_t> EventLog::lastId() {

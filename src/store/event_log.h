@@ -20,6 +20,9 @@ class EventLog {
 
   // Inserts `event` (its timeMs must be set; an empty type is "Normal") and returns its id.
   Result<int64_t> insert(const Event& event);
+  // Inserts a Normal event of the store's own (apply, delete).
+  Result<void> record(const std::string& service, std::string object, std::string reason, std::string message,
+                      int64_t timeMs);
   // The id of the newest event ever committed or inserted in the open transaction
   // (ids are never reused), 0 when there was none.
   Result<int64_t> lastId();

@@ -135,10 +135,8 @@ Result<void> Store::deleteService(const std::string& name) {
     stmt->bind(1, name);
     if (auto ok = stmt->run(); !ok) return fail(ok.error());
     if (impl_->db->changes() == 0) return fail(serviceNotFound(name));
-    Event event{0, impl_->nowMs(), name, "service/" + name, "Normal", "ServiceDeleted",
-                fmt::format("service {} deleted", name)};
-    if (auto id = impl_->events.insert(event); !id) return fail(id.error());
-    return {};
+    return impl_->events.record(name, "service/" + name, "ServiceDeleted", fmt::format("service {} deleted", name),
+                                impl_->nowMs());
   });
 }
 
