@@ -166,6 +166,7 @@ int runServe(ServeOptions opts) {
   SeededRandom random;
   store::StoreOptions storeOptions;
   storeOptions.eventHistory = opts.eventHistory;
+  storeOptions.logger = *logger;
   auto store = store::Store::open(opts.dataDir + "/state.db", clock, storeOptions);
   if (!store) return reportError(store.error());
 

@@ -209,6 +209,7 @@ void Controller::refreshServices() {
 
 void Controller::reconcileAll() {
   if (reconciling_) return;
+  auto batch = store_.beginBatch();  // the pass's state changes: one transaction
   reconciling_ = true;
   refreshServices();
   ensureProxy();
@@ -435,6 +436,7 @@ void Controller::onProbeEvent(const std::string& name, const probe::ProbeEvent& 
   if (it == instances_.end()) return;
   Instance& inst = *it->second;
   if (inst.phase != Instance::Phase::kRunning) return;
+  auto batch = store_.beginBatch();
   std::string object = "instance/" + name;
   switch (e.kind) {
     case probe::ProbeEventKind::kStarted:
@@ -469,6 +471,7 @@ void Controller::onProbeEvent(const std::string& name, const probe::ProbeEvent& 
 }
 
 void Controller::onExit(const std::string& name, const supervisor::ExitInfo& exit) {
+  auto batch = store_.beginBatch();
   if (name == ProxyPort::kProcessName) {
     proxy_->onExit(exit);
     if (!proxyStopping_) {
