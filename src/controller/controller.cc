@@ -531,6 +531,7 @@ void Controller::pushSnapshot() {
     pushing_ = true;
     proxy_->push(snapshot, [this, alive = std::weak_ptr<int>(alive_), snapshot](Result<uint64_t> pushed) {
       if (alive.expired()) return;
+      auto batch = store_.beginBatch();  // like every entry point: its records in one transaction
       pushing_ = false;
       if (!pushed) {
         setPushError(pushed.error().message);
@@ -557,6 +558,7 @@ void Controller::ensureProxy() {
   if (proxy_->running() || proxy_->starting() || proxyStopping_) return;
   proxy_->ensureRunning([this, alive = std::weak_ptr<int>(alive_)](Result<bool> started) {
     if (alive.expired()) return;
+    auto batch = store_.beginBatch();
     if (!started) {
       logger_->error("proxy: {}", started.error().message);
       return;

@@ -73,6 +73,7 @@ void Controller::runAnalysis(Service& s, bool trafficOnNew) {
     svc->analysisPending = true;
     analysis::Analyzer(*svc->spec.analysis, prometheus_, webhook_)
         .measureAsync(*in, pool_, io_, alive_, [this, current](analysis::Measurement measurement) {
+          auto batch = store_.beginBatch();
           if (Service* measured = current()) applyMeasurement(*measured, measurement);
         });
   });

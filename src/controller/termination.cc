@@ -106,7 +106,9 @@ void Controller::terminationStep(const std::string& name) {
   }
   // 2. Its in-flight requests finish (bounded by the grace period), asked off this thread.
   proxy_->inFlight([this, name, alive = std::weak_ptr<int>(alive_)](Result<std::map<std::string, uint64_t>> counts) {
-    if (!alive.expired()) drainWait(name, counts);
+    if (alive.expired()) return;
+    auto batch = store_.beginBatch();
+    drainWait(name, counts);
   });
 }
 
