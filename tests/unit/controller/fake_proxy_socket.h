@@ -42,6 +42,8 @@ class FakeProxySocket {
 
   // Scripted state (any thread).
   void setVersion(uint64_t v) { with([&] { version_ = v; }); }
+  // GET /healthz answers this body instead of {"snapshotVersion": N}.
+  void setHealthBody(std::string body) { with([&] { healthBody_ = std::move(body); }); }
   void setSilent(bool silent) { with([&] { silent_ = silent; }); }
   void setSnapshotStatus(int status) { with([&] { snapshotStatus_ = status; }); }
   // The next `count` snapshot PUTs answer 409 (a newer version is installed).
@@ -77,7 +79,7 @@ class FakeProxySocket {
     http::Response r;
     r.headers.push_back({"Content-Type", "application/json"});
     if (request.target == "/healthz") {
-      r.body = nlohmann::json{{"snapshotVersion", version_}}.dump();
+      r.body = healthBody_.empty() ? nlohmann::json{{"snapshotVersion", version_}}.dump() : healthBody_;
     } else if (request.target == "/v1/snapshot") {
       auto sent = nlohmann::json::parse(request.body, nullptr, false);
       uint64_t v = sent.is_object() ? sent.value("version", uint64_t{0}) : 0;
@@ -108,6 +110,7 @@ class FakeProxySocket {
   std::unique_ptr<net::Server> server_;
   std::mutex mutex_;
   uint64_t version_ = 3;
+  std::string healthBody_;
   bool silent_ = false;
   int snapshotStatus_ = 200;
   int conflicts_ = 0;

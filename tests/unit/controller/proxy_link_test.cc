@@ -162,6 +162,29 @@ TEST_F(ProxyLinkTest, InFlightIsAnErrorWhenTheProxyCannotTell) {
   EXPECT_FALSE(inFlight());
 }
 
+// A health answer that is JSON but not what the proxy sends is an error that says so
+// (nlohmann's .value() on it used to throw on the control thread).
+TEST_F(ProxyLinkTest, AnUnreadableHealthAnswerIsAnErrorThatSaysWhy) {
+  const std::string socket = "unix:" + tmp_.path() + "/proxy.sock";
+  fake_.setHealthBody("[1, 2]");
+  auto notObject = ensureRunning();
+  ASSERT_FALSE(notObject);
+  EXPECT_NE(notObject.error().message.find("proxy at " + socket + " sent a body that is not a JSON object"),
+            std::string::npos)
+      << notObject.error().message;
+  fake_.setHealthBody(R"({"snapshotVersion": "seven"})");
+  auto notNumber = ensureRunning();
+  ASSERT_FALSE(notNumber);
+  EXPECT_NE(notNumber.error().message.find("sent a snapshotVersion that is not a number: \"seven\""),
+            std::string::npos)
+      << notNumber.error().message;
+  fake_.setHealthBody("{}");  // an empty proxy: version 0
+  ASSERT_TRUE(ensureRunning());
+  auto pushed = push();
+  ASSERT_TRUE(pushed) << pushed.error().message;
+  EXPECT_EQ(*pushed, 1u);
+}
+
 TEST_F(ProxyLinkTest, WithoutManagingNoAnswerIsAnError) {
   fake_.stop();
   auto r = ensureRunning();
