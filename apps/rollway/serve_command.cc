@@ -25,6 +25,7 @@
 #include "rollway/api/default_paths.h"
 #include "rollway/cli/cli.h"
 #include "rollway/cli/spec_files.h"
+#include "rollway/common/blocking_pool.h"
 #include "rollway/common/duration.h"
 #include "rollway/common/random.h"
 #include "rollway/analysis/provider.h"
@@ -186,10 +187,12 @@ int runServe(ServeOptions opts) {
   proxyOptions.selfExe = selfExecutable();
   proxyOptions.workingDir = opts.dataDir;
   if (opts.proxyWorkers > 0) proxyOptions.extraArgs = {"--workers", std::to_string(opts.proxyWorkers)};
-  controller::ProxyLink proxyLink(supervisor, proxyOptions, *logger);
+  controller::ProxyLink proxyLink(io, supervisor, proxyOptions, *logger);
   analysis::HttpOptions http{opts.caFile};
   auto prometheus = analysis::makePrometheusProvider(analysis::kProviderTimeout, http);
   auto webhook = analysis::makeWebhookProvider(analysis::kProviderTimeout, http);
+  // Provider calls and webhooks, off the control thread (joined before the providers go).
+  BlockingPool pool({"the analysis and webhook pool", 2, 64});
   controller::ControllerOptions co;
   co.dataDir = opts.dataDir;
   co.portFirst = ports->first;
@@ -197,7 +200,8 @@ int runServe(ServeOptions opts) {
   co.backoff.initial = *backoff;
   co.caFile = opts.caFile;
   controller::Controller ctl(
-      controller::ControllerDeps{io, **store, clock, random, supervisor, prober, proxyLink, *prometheus, *webhook}, co,
+      controller::ControllerDeps{io, **store, clock, random, supervisor, prober, proxyLink, *prometheus, *webhook, pool},
+      co,
       *logger);
   api::ApiRuntime runtime;
   runtime.controller = &ctl;

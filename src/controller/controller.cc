@@ -46,6 +46,7 @@ Controller::Controller(ControllerDeps deps, ControllerOptions options, Logger lo
       proxy_(&deps.proxy),
       prometheus_(deps.prometheus),
       webhook_(deps.webhook),
+      pool_(deps.pool),
       timer_(io_) {
   std::error_code ec;
   std::filesystem::create_directories(options_.dataDir + "/logs", ec);
@@ -67,12 +68,7 @@ Result<void> Controller::start() {
   auto records = store_.listInstances();
   if (!records) return fail(records.error());
   for (const auto& r : *records) adopt(r);
-  auto started = proxy_->ensureRunning();
-  if (!started) {
-    logger_->error("proxy: {}", started.error().message);
-  } else if (*started) {
-    event("", "proxy", kNormal, "ProxyStarted", "Started the proxy on " + proxy_->socketPath());
-  }
+  ensureProxy();
   schedule(milliseconds(0));
   return {};
 }
@@ -216,15 +212,7 @@ void Controller::reconcileAll() {
   auto batch = store_.beginBatch();  // the pass's state changes: one transaction
   reconciling_ = true;
   refreshServices();
-  if (!proxy_->running() && !proxyStopping_) {
-    auto started = proxy_->ensureRunning();
-    if (started && *started) {
-      event("", "proxy", kNormal, "ProxyStarted", "Started the proxy on " + proxy_->socketPath());
-      lastPushed_.reset();
-    } else if (!started) {
-      logger_->error("proxy: {}", started.error().message);
-    }
-  }
+  ensureProxy();
   for (auto& [name, s] : services_) reconcileService(*s);
   // Instances whose service record vanished and that were never tied to a Service entry.
   std::vector<std::string> orphans;
@@ -530,20 +518,30 @@ void Controller::pushSnapshot() {
   auto snapshot = buildRoutingSnapshot(views);
   bool same = lastPushed_ && lastPushed_->listeners == snapshot.listeners;
   if (!same) {
-    // After a failure, one attempt a second: each one may block up to the link's timeout.
+    // One push at a time: when it is done, it pushes again if the snapshot changed meanwhile.
+    if (pushing_) return;
+    // After a failure, one attempt a second.
     if (!pushError_.empty() && clock_.now() - lastPushAttempt_ < seconds(1)) return;
     lastPushAttempt_ = clock_.now();
     if (!proxy_->running()) {
-      setPushError("no proxy is running to take the routing snapshot");
+      // A proxy being found or started gets the snapshot once it answers (ensureProxy pokes).
+      if (!proxy_->starting()) setPushError("no proxy is running to take the routing snapshot");
       return;
     }
-    auto pushed = proxy_->push(snapshot);
-    if (!pushed) {
-      setPushError(pushed.error().message);
-      return;
-    }
-    logger_->debug("routing snapshot {} sent", *pushed);
-    lastPushed_ = snapshot;
+    pushing_ = true;
+    proxy_->push(snapshot, [this, alive = std::weak_ptr<int>(alive_), snapshot](Result<uint64_t> pushed) {
+      if (alive.expired()) return;
+      auto batch = store_.beginBatch();  // like every entry point: its records in one transaction
+      pushing_ = false;
+      if (!pushed) {
+        setPushError(pushed.error().message);
+        return;
+      }
+      logger_->debug("routing snapshot {} sent", *pushed);
+      lastPushed_ = snapshot;
+      pushSnapshot();  // marks the drains it carried, or sends the newer snapshot
+    });
+    return;
   }
   setPushError("");
   for (auto& [iname, inst] : instances_) {
@@ -554,6 +552,23 @@ void Controller::pushSnapshot() {
       if (!alive.expired()) terminationStep(name);
     });
   }
+}
+
+void Controller::ensureProxy() {
+  if (proxy_->running() || proxy_->starting() || proxyStopping_) return;
+  proxy_->ensureRunning([this, alive = std::weak_ptr<int>(alive_)](Result<bool> started) {
+    if (alive.expired()) return;
+    auto batch = store_.beginBatch();
+    if (!started) {
+      logger_->error("proxy: {}", started.error().message);
+      return;
+    }
+    if (*started) {
+      event("", "proxy", kNormal, "ProxyStarted", "Started the proxy on " + proxy_->socketPath());
+      lastPushed_.reset();
+    }
+    poke();  // the routing snapshot goes out now
+  });
 }
 
 void Controller::setPushError(const std::string& error) {
@@ -623,6 +638,10 @@ void Controller::updateStatus(Service& s) {
   in.stepsActive = stepsActive(s);
   in.status = s.status;
   in.routingError = pushError_;
+  if (in.routingError.empty() && proxy_->starting()) {
+    // Not an error (no event), but the proxy routes nothing of this yet.
+    in.routingError = "the proxy is starting: the routing snapshot goes out when it answers";
+  }
   in.nowMs = nowMs();
   for (const auto& [name, inst] : instances_) {
     if (inst->service != s.name) continue;
