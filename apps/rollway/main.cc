@@ -1,5 +1,9 @@
-// The rollway binary: the only place where the two planes are wired together.
+// The rollway binary: the only place where the client and the two planes are wired together.
 #include "rollway/cli/cli.h"
 #include "rollway/proxy/proxy_command.h"
+#include "serve_command.h"
 
-int main(int argc, char** argv) { return rollway::cli::run(argc, argv, {rollway::proxy::addProxyCommand}); }
+int main(int argc, char** argv) {
+  return rollway::cli::run(argc, argv, {.first = {rollway::daemon::addServeCommand},
+                                        .last = {rollway::proxy::addProxyCommand}});
+}

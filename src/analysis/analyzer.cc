@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <asio/post.hpp>
+
 #include <fmt/format.h>
 
 namespace rollway::analysis {
@@ -71,13 +73,36 @@ std::string formatValue(std::optional<Builtin> b, double v) {
 }  // namespace
 
 Analyzer::Analyzer(spec::Analysis analysis, Provider& prometheus, Provider& webhook)
-    : analysis_(std::move(analysis)), prometheus_(prometheus), webhook_(webhook) {
+    : analysis_(std::move(analysis)), prometheus_(&prometheus), webhook_(&webhook) {
   conditions_.reserve(analysis_.metrics.size());
   for (const auto& metric : analysis_.metrics) conditions_.push_back(Condition::parse(metric.successCondition));
 }
 
+bool Analyzer::asksProvider(size_t i) const {
+  return analysis_.metrics[i].provider != spec::MetricProvider::kBuiltin && conditions_[i].has_value();
+}
+
+bool Analyzer::needsProviders() const {
+  for (size_t i = 0; i < analysis_.metrics.size(); ++i) {
+    if (asksProvider(i)) return true;
+  }
+  return false;
+}
+
+ProviderAnswers Analyzer::fetch(const WindowInput& in) const {
+  ProviderAnswers answers(analysis_.metrics.size());
+  for (size_t i = 0; i < analysis_.metrics.size(); ++i) {
+    if (!asksProvider(i)) continue;
+    const spec::Metric& metric = analysis_.metrics[i];
+    Provider& provider = metric.provider == spec::MetricProvider::kPrometheus ? *prometheus_ : *webhook_;
+    answers[i] = provider.fetch(metric, in);
+  }
+  return answers;
+}
+
 MetricResult Analyzer::measureOne(const spec::Metric& metric, const Result<Condition>& condition,
-                                  const WindowInput& in) {
+                                  const WindowInput& in,
+                                  const std::optional<Result<std::optional<double>>>& answer) const {
   MetricResult r;
   r.name = metric.name;
   auto inconclusive = [&](const std::string& why) {
@@ -106,11 +131,10 @@ MetricResult Analyzer::measureOne(const spec::Metric& metric, const Result<Condi
       if (in.stable && enoughTraffic(*in.stable, minRequests)) r.stableValue = statOf(*builtin, *in.stable);
     }
   } else {
-    Provider& provider = metric.provider == spec::MetricProvider::kPrometheus ? prometheus_ : webhook_;
-    auto fetched = provider.fetch(metric, in);
-    if (!fetched) return inconclusive(fetched.error().message);
-    if (!*fetched) return inconclusive("no data");
-    r.value = *fetched;
+    if (!answer) return inconclusive("no answer from its provider");
+    if (!*answer) return inconclusive(answer->error().message);
+    if (!**answer) return inconclusive("no data");
+    r.value = **answer;
   }
 
   std::map<std::string, double> vars;
@@ -138,11 +162,44 @@ MetricResult Analyzer::measureOne(const spec::Metric& metric, const Result<Condi
   return r;
 }
 
-Measurement Analyzer::measure(const WindowInput& in) {
+Measurement Analyzer::measure(const WindowInput& in) const { return evaluate(in, fetch(in)); }
+
+void Analyzer::measureAsync(const WindowInput& in, BlockingPool& pool, asio::io_context& io,
+                            std::weak_ptr<const void> owner, std::function<void(Measurement)> done) const {
+  // The work and the completion share an immutable copy: this Analyzer may be gone by then.
+  auto self = std::make_shared<const Analyzer>(*this);
+  if (!needsProviders()) {
+    asio::post(io, [self, in, owner, done = std::move(done)] {
+      if (owner.lock()) done(self->evaluate(in, {}));
+    });
+    return;
+  }
+  auto completion = [self, in, done](Result<ProviderAnswers> answers) {
+    done(self->evaluate(in, answers ? *answers : self->refused(answers.error())));
+  };
+  auto submitted = pool.submit<ProviderAnswers>([self, in] { return Result<ProviderAnswers>(self->fetch(in)); }, io,
+                                                owner, completion);
+  if (!submitted) {
+    asio::post(io, [completion, owner, error = submitted.error()] {
+      if (owner.lock()) completion(fail(error));
+    });
+  }
+}
+
+ProviderAnswers Analyzer::refused(const Error& error) const {
+  ProviderAnswers answers(analysis_.metrics.size());
+  for (size_t i = 0; i < analysis_.metrics.size(); ++i) {
+    if (asksProvider(i)) answers[i] = Result<std::optional<double>>(fail(error));
+  }
+  return answers;
+}
+
+Measurement Analyzer::evaluate(const WindowInput& in, const ProviderAnswers& answers) const {
   Measurement m;
   m.canaryRequests = in.canary.requests;
   for (size_t i = 0; i < analysis_.metrics.size(); ++i) {
-    m.metrics.push_back(measureOne(analysis_.metrics[i], conditions_[i], in));
+    const auto& answer = i < answers.size() ? answers[i] : std::nullopt;
+    m.metrics.push_back(measureOne(analysis_.metrics[i], conditions_[i], in, answer));
   }
   auto any = [&](Verdict v) {
     return std::any_of(m.metrics.begin(), m.metrics.end(), [&](const MetricResult& r) { return r.verdict == v; });

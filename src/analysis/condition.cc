@@ -24,6 +24,10 @@ using Node = Condition::Node;
 using NodePtr = std::shared_ptr<const Node>;
 
 constexpr int kMaxDepth = 32;
+// Binary operators in one condition. A chain `a - b - c - ...` is a tree as deep as it
+// is long, and evaluating it recurses that deep: without a bound, a 30 kB condition
+// overflowed the stack (found by the condition fuzzer).
+constexpr int kMaxOperators = 64;
 
 struct Token {
   enum class Kind { kNumber, kVariable, kArithmetic, kCompare, kOpen, kClose, kEnd };
@@ -153,6 +157,10 @@ class ConditionParser {
     if (!lhs) return lhs;
     NodePtr tree = *lhs;
     for (auto kind = operatorOf(level); kind; kind = operatorOf(level)) {
+      if (++operators_ > kMaxOperators) {
+        return fail(ErrorCode::kInvalidArgument, "too many operators (at most {}) {}", kMaxOperators,
+                    where(text_, peek().pos));
+      }
       next();
       auto rhs = operand();
       if (!rhs) return rhs;
@@ -205,6 +213,7 @@ class ConditionParser {
 
   std::string_view text_;
   std::vector<Token> tokens_;
+  int operators_ = 0;
   size_t index_ = 0;
 };
 

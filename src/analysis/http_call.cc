@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "http_url.h"
+#include "http_call.h"
 
 namespace rollway::analysis {
 
@@ -45,11 +45,10 @@ std::string lowered(std::string text) {
 
 }  // namespace
 
-Result<http::Response> callUrl(const HttpUrl& url, std::string_view peer, std::string_view method,
-                               const std::string& target, std::string_view body,
-                               std::chrono::milliseconds timeout, const HttpOptions& http) {
+Result<http::Response> callUrl(const CurlUrl& url, std::string_view peer, std::string_view method,
+                               std::string_view body, std::chrono::milliseconds timeout, const HttpOptions& http) {
   // Everything the handle points at is declared first, so that it outlives the handle.
-  const std::string full = url.origin() + target;
+  const std::string& full = url.url();
   const std::string verb(method);
   const long ms = static_cast<long>(std::max<int64_t>(timeout.count(), 1));
   Sink sink;
@@ -58,9 +57,9 @@ Result<http::Response> callUrl(const HttpUrl& url, std::string_view peer, std::s
   list = list ? curl_slist_append(list, "Accept: application/json") : nullptr;
   list = list ? curl_slist_append(list, "Expect:") : nullptr;  // no 100-continue round trip
   std::unique_ptr<curl_slist, SlistDeleter> headers(list);
-  if (!headers) return fail(ErrorCode::kInternal, "{} {}: out of memory", peer, url.text);
+  if (!headers) return fail(ErrorCode::kInternal, "{} {}: out of memory", peer, url.text());
   std::unique_ptr<CURL, CurlDeleter> handle(curl_easy_init());
-  if (!handle) return fail(ErrorCode::kInternal, "{} {}: cannot initialise libcurl", peer, url.text);
+  if (!handle) return fail(ErrorCode::kInternal, "{} {}: cannot initialise libcurl", peer, url.text());
   CURL* c = handle.get();
 
   bool ok = curl_easy_setopt(c, CURLOPT_URL, full.c_str()) == CURLE_OK &&
@@ -84,7 +83,7 @@ Result<http::Response> callUrl(const HttpUrl& url, std::string_view peer, std::s
   } else if (ok && verb != "GET") {
     ok = curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, verb.c_str()) == CURLE_OK;
   }
-  if (!ok) return fail(ErrorCode::kInternal, "{} {}: libcurl refused an option", peer, url.text);
+  if (!ok) return fail(ErrorCode::kInternal, "{} {}: libcurl refused an option", peer, url.text());
 
   CURLcode rc = curl_easy_perform(c);
   if (rc != CURLE_OK) {
@@ -93,20 +92,20 @@ Result<http::Response> callUrl(const HttpUrl& url, std::string_view peer, std::s
     curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &osErrno);
     switch (rc) {
       case CURLE_OPERATION_TIMEDOUT:
-        return fail(ErrorCode::kTimeout, "{} at {} did not answer within {} ms ({})", peer, url.authority, ms, url.text);
+        return fail(ErrorCode::kTimeout, "{} at {} did not answer within {} ms ({})", peer, url.authority(), ms, url.text());
       case CURLE_COULDNT_CONNECT:
-        return fail(ErrorCode::kUnavailable, "cannot reach {} at {}: {}", peer, url.authority,
+        return fail(ErrorCode::kUnavailable, "cannot reach {} at {}: {}", peer, url.authority(),
                     osErrno != 0 ? lowered(std::strerror(static_cast<int>(osErrno))) : why);
       case CURLE_WRITE_ERROR:
         if (sink.tooLarge) {
-          return fail(ErrorCode::kUnavailable, "{} {} sent an answer larger than {} bytes", peer, url.text, kMaxBody);
+          return fail(ErrorCode::kUnavailable, "{} {} sent an answer larger than {} bytes", peer, url.text(), kMaxBody);
         }
         break;
       default:
         break;
     }
     // TLS failures say what was wrong with the certificate ("SSL certificate problem: ...").
-    return fail(ErrorCode::kUnavailable, "{} {}: {}", peer, url.text, why);
+    return fail(ErrorCode::kUnavailable, "{} {}: {}", peer, url.text(), why);
   }
   long status = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -114,6 +113,23 @@ Result<http::Response> callUrl(const HttpUrl& url, std::string_view peer, std::s
   response.status = static_cast<int>(status);
   response.body = std::move(sink.body);
   return response;
+}
+
+Result<std::optional<double>> fetchJson(const CurlUrl& url, std::string_view peer, std::string_view method,
+                                        std::string_view body, std::chrono::milliseconds timeout,
+                                        const HttpOptions& http, const JsonReader& read) {
+  auto response = callUrl(url, peer, method, body, timeout, http);
+  if (!response) return fail(response.error());
+  auto reply = nlohmann::json::parse(response->body, nullptr, false);
+  if (reply.is_discarded() || !reply.is_object()) {
+    return fail(ErrorCode::kInvalidArgument, "{} {} answered HTTP {} that is not a JSON object: {}", peer, url.text(),
+                response->status, response->body.substr(0, 200));
+  }
+  try {
+    return read(response->status, reply);
+  } catch (const nlohmann::json::exception& e) {
+    return fail(ErrorCode::kInvalidArgument, "{} {} sent an unexpected answer: {}", peer, url.text(), e.what());
+  }
 }
 
 }  // namespace rollway::analysis

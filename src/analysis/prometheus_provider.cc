@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "http_url.h"
+#include "http_call.h"
 #include "rollway/analysis/provider.h"
 
 namespace rollway::analysis {
@@ -74,22 +74,23 @@ class PrometheusProvider final : public Provider {
   PrometheusProvider(std::chrono::milliseconds timeout, HttpOptions http) : timeout_(timeout), http_(std::move(http)) {}
 
   Result<std::optional<double>> fetch(const spec::Metric& metric, const WindowInput& in) override {
-    auto address = HttpUrl::parse(metric.prometheusAddress);
+    auto address = CurlUrl::parse(metric.prometheusAddress);
     if (!address) return fail(address.error());
-    if (!address->query.empty()) {
-      return fail(ErrorCode::kInvalidArgument, "Prometheus address '{}' must not have a query", address->text);
+    if (!address->query().empty()) {
+      return fail(ErrorCode::kInvalidArgument, "Prometheus address '{}' must not have a query", address->text());
     }
     std::string query = substitute(metric.query, "service", in.service);
     query = substitute(std::move(query), "canaryRevision", std::to_string(in.canaryRevision));
     query = substitute(std::move(query), "stableRevision", std::to_string(in.stableRevision));
-    std::string base = address->path;
+    std::string base = address->path();
     while (!base.empty() && base.back() == '/') base.pop_back();
-    const std::string target = base + "/api/v1/query?query=" + urlEncode(query);
-    return fetchJson(*address, "Prometheus", "GET", target, "", timeout_, http_, [&](int status, const json& reply) {
+    auto endpoint = address->withTarget(base + "/api/v1/query", "query=" + urlEncode(query));
+    if (!endpoint) return fail(endpoint.error());
+    return fetchJson(*endpoint, "Prometheus", "GET", "", timeout_, http_, [&](int status, const json& reply) {
       // Prometheus answers a bad query with 400 and a JSON error: resultValue reports its reason.
       if (status != 200 && reply.value("status", "") == "success") {
         return Result<std::optional<double>>(
-            fail(ErrorCode::kInternal, "Prometheus {} answered HTTP {}", address->text, status));
+            fail(ErrorCode::kInternal, "Prometheus {} answered HTTP {}", address->text(), status));
       }
       return resultValue(reply, query);
     });

@@ -1,7 +1,7 @@
 // The webhook metric provider: POST the window, read a value or a verdict.
 #include <fmt/format.h>
 
-#include "http_url.h"
+#include "http_call.h"
 #include "rollway/analysis/provider.h"
 
 namespace rollway::analysis {
@@ -37,7 +37,7 @@ class WebhookProvider final : public Provider {
   WebhookProvider(std::chrono::milliseconds timeout, HttpOptions http) : timeout_(timeout), http_(std::move(http)) {}
 
   Result<std::optional<double>> fetch(const spec::Metric& metric, const WindowInput& in) override {
-    auto url = HttpUrl::parse(metric.url);
+    auto url = CurlUrl::parse(metric.url);
     if (!url) return fail(url.error());
     json request = {{"service", in.service},
                     {"canaryRevision", in.canaryRevision},
@@ -45,14 +45,14 @@ class WebhookProvider final : public Provider {
                     {"metric", metric.name},
                     {"canary", statsJson(in.canary)},
                     {"stable", in.stable ? statsJson(*in.stable) : json(nullptr)}};
-    return fetchJson(*url, "webhook", "POST", url->target(), request.dump(), timeout_, http_,
+    return fetchJson(*url, "webhook", "POST", request.dump(), timeout_, http_,
                      [&](int status, const json& reply) {
                        if (status < 200 || status > 299) {
                          return Result<std::optional<double>>(fail(ErrorCode::kUnavailable,
-                                                                   "webhook {} answered HTTP {}: {}", url->text,
+                                                                   "webhook {} answered HTTP {}: {}", url->text(),
                                                                    status, reply.dump().substr(0, 200)));
                        }
-                       return replyValue(reply, url->text);
+                       return replyValue(reply, url->text());
                      });
   }
 

@@ -1,7 +1,7 @@
 #include <iostream>
 
 #include "outcome.h"
-#include "spec_files.h"
+#include "rollway/cli/spec_files.h"
 #include "rollway/spec/serialize.h"
 #include "verbs.h"
 

@@ -6,7 +6,7 @@
 
 namespace rollway::cli {
 
-int run(int argc, char** argv, const std::vector<VerbRegistrar>& extraVerbs) {
+int run(int argc, char** argv, const ExtraVerbs& extraVerbs) {
   CLI::App app{
       "rollway ships new versions of HTTP services with zero failed requests: it runs a\n"
       "service's instances, probes them, fronts them with its own reverse proxy and moves\n"
@@ -23,7 +23,7 @@ int run(int argc, char** argv, const std::vector<VerbRegistrar>& extraVerbs) {
   app.add_option("-o,--output", ctx.output, "Output format: table, json or yaml")->capture_default_str();
 
   int exitCode = 0;
-  addServe(app, exitCode);
+  for (const auto& add : extraVerbs.first) add(app, exitCode);
   addApply(app, ctx, exitCode);
   addValidate(app, exitCode);
   addGet(app, ctx, exitCode);
@@ -36,7 +36,7 @@ int run(int argc, char** argv, const std::vector<VerbRegistrar>& extraVerbs) {
   addLogs(app, ctx, exitCode);
   addDown(app, ctx, exitCode);
   addVersion(app, ctx, exitCode);
-  for (const auto& add : extraVerbs) add(app, exitCode);
+  for (const auto& add : extraVerbs.last) add(app, exitCode);
 
   try {
     app.parse(argc, argv);

@@ -1,14 +1,10 @@
 #include "context.h"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
-#include "paths.h"
-#include "rollway/net/json_reply.h"
 #include "rollway/spec/serialize.h"
 
 namespace rollway::cli {
@@ -20,44 +16,13 @@ Result<OutputFormat> Context::format() const {
   return fail(ErrorCode::kInvalidArgument, "unknown output format '{}': use table, json or yaml", output);
 }
 
-Result<net::Client> Context::client() const {
-  std::string where = server;
-  if (where.empty()) {
-    if (const char* env = std::getenv("ROLLWAY_SERVER"); env && *env) where = env;
-  }
-  if (where.empty()) where = "unix:" + defaultSocketPath();
-  auto endpoint = net::Endpoint::parse(where);
-  if (!endpoint) {
-    return fail(ErrorCode::kInvalidArgument, "--server {}: {}", where, endpoint.error().message);
-  }
-  std::string token;
-  std::string file = tokenFile;
-  if (file.empty()) {
-    if (const char* env = std::getenv("ROLLWAY_TOKEN_FILE"); env && *env) file = env;
-  }
-  if (!file.empty()) {
-    std::ifstream in(file);
-    if (!in) return fail(ErrorCode::kIo, "cannot read token file {}", file);
-    std::getline(in, token);
-  } else if (const char* env = std::getenv("ROLLWAY_TOKEN"); env && *env) {
-    token = env;
-  }
-  return net::Client(*endpoint, token);
-}
+Result<api::Client> Context::client() const { return api::Client::create({server, tokenFile}); }
 
 Result<nlohmann::json> Context::call(std::string_view method, std::string_view target, std::string_view body,
                                      std::string_view contentType, std::chrono::milliseconds timeout) const {
   auto c = client();
   if (!c) return fail(c.error());
-  auto response = c->call(method, target, body, contentType, timeout);
-  if (!response) return fail(response.error());
-  if (response->status < 200 || response->status >= 300) return fail(net::errorFromReply(*response));
-  auto json = nlohmann::json::parse(response->body, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) {
-    return fail(ErrorCode::kInternal, "the daemon at {} answered {} with a body that is not JSON",
-                c->endpoint().str(), response->status);
-  }
-  return json;
+  return c->callJson(method, target, body, contentType, timeout);
 }
 
 int reportError(const Error& error) {

@@ -6,7 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "rollway/net/client.h"
+#include "rollway/api/client.h"
+#include "rollway/cli/cli.h"
 #include "rollway/common/result.h"
 
 namespace rollway::cli {
@@ -20,16 +21,13 @@ struct Context {
   std::string output = "table";
 
   Result<OutputFormat> format() const;
-  Result<net::Client> client() const;
+  Result<api::Client> client() const;
   // Calls the daemon and returns the JSON body of a 2xx reply; an Error otherwise.
   // `timeout` bounds the whole call (long-polls and `down --all` need more than 30s).
   Result<nlohmann::json> call(std::string_view method, std::string_view target, std::string_view body = "",
                               std::string_view contentType = "application/json",
                               std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
 };
-
-// Prints an error the way every verb does: "error: <message>" and the field lines.
-int reportError(const Error& error);
 
 // Prints JSON or YAML (for -o json|yaml).
 void printStructured(const nlohmann::json& value, OutputFormat format);

@@ -64,7 +64,7 @@ struct Chunk {
   bool gone = false;  // 404: the instance no longer exists
 };
 
-Result<Chunk> fetchLog(const net::Client& client, const std::string& instance, const std::string& query,
+Result<Chunk> fetchLog(const api::Client& client, const std::string& instance, const std::string& query,
                        milliseconds timeout = std::chrono::seconds(30)) {
   auto response = client.call("GET", "/v1/instances/" + urlEncode(instance) + "/logs?" + query, "",
                               "application/json", timeout);
@@ -88,7 +88,7 @@ struct Shared {
   std::atomic<int> active{0};
 };
 
-void follow(net::Client client, std::string instance, uint64_t offset, LinePrefixer prefixer,
+void follow(api::Client client, std::string instance, uint64_t offset, LinePrefixer prefixer,
             std::shared_ptr<Shared> shared) {
   while (!shared->output.broken()) {
     auto started = std::chrono::steady_clock::now();
@@ -125,7 +125,7 @@ Result<std::vector<std::string>> instancesOf(const Context& ctx, const std::stri
 
 // Prints the last --tail lines of one instance; returns the offset to follow from
 // (nullopt when the instance is gone).
-Result<std::optional<uint64_t>> printTail(const net::Client& client, const std::string& instance, int tail,
+Result<std::optional<uint64_t>> printTail(const api::Client& client, const std::string& instance, int tail,
                                           LinePrefixer& prefixer, Output& output) {
   if (tail < 0) {  // everything, in the daemon's chunks
     uint64_t offset = 0;

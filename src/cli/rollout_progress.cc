@@ -80,7 +80,7 @@ std::string describeRollout(const RolloutStatus& s) {
   const bool stepped = s.strategy == "Canary" || s.strategy == "BlueGreen";
   out << "Rollout:\n";
   field("Strategy", s.strategy);
-  field("Phase", s.phase);
+  field("Phase", std::string(api::toString(s.phase)));
   field("Message", s.message);
   if (!s.routingError.empty()) field("Routing", s.routingError);
   if (s.strategy == "Canary") {
@@ -119,15 +119,6 @@ RolloutWatch::RolloutWatch(std::string service, int64_t generation)
     : service_(std::move(service)), generation_(generation) {}
 
 std::string RolloutWatch::describeWatched() const { return revisionText(watched_, watchedVersion_); }
-
-RolloutVerdict RolloutWatch::verdictFor(const RolloutStatus& s) const {
-  if (s.phase == "RolledBack") return RolloutVerdict::kRolledBack;
-  if (s.phase == "Failed") return RolloutVerdict::kFailed;
-  if (s.phase == "Degraded") return RolloutVerdict::kAborted;
-  if (s.phase == "Paused") return RolloutVerdict::kPaused;
-  if (s.phase == "Complete") return RolloutVerdict::kComplete;
-  return RolloutVerdict::kWaiting;
-}
 
 std::string RolloutWatch::stateLine(const RolloutStatus& s) const {
   std::string counts = std::to_string(s.updatedReplicas) + " of " + std::to_string(s.replicas) + " updated, " +
@@ -174,28 +165,29 @@ RolloutStep RolloutWatch::observe(const RolloutStatus& s) {
   }
   if (watched_ == 0) watched_ = s.revision;
   if (!s.version.empty()) watchedVersion_ = s.version;
-  step.verdict = verdictFor(s);
-  switch (step.verdict) {
-    case RolloutVerdict::kComplete:
+  switch (s.phase) {
+    case api::RolloutPhase::kComplete:
+      step.verdict = RolloutVerdict::kComplete;
       emit("service/" + service_ + " successfully rolled out to " + describeWatched());
       break;
-    case RolloutVerdict::kFailed:
+    case api::RolloutPhase::kFailed:
+      step.verdict = RolloutVerdict::kFailed;
       step.error = withMessage("rollout of service/" + service_ + " to " + describeWatched() + " failed");
       break;
-    case RolloutVerdict::kRolledBack:
-      step.error = withMessage("rollout of service/" + service_ + " to " + describeWatched() + " was rolled back");
-      break;
-    case RolloutVerdict::kAborted:
+    case api::RolloutPhase::kDegraded:
+      step.verdict = RolloutVerdict::kAborted;
       step.error = s.abortReason.empty()
                        ? withMessage("rollout of service/" + service_ + " to " + describeWatched() + " was aborted")
                        : "rollout of service/" + service_ + " to " + describeWatched() + " was aborted: " +
                              s.abortReason + "; traffic is on revision " + std::to_string(s.stableRevision) +
                              " (start again with: rollway rollout retry " + service_ + ")";
       break;
-    case RolloutVerdict::kPaused:
+    case api::RolloutPhase::kPaused:
+      step.verdict = RolloutVerdict::kPaused;
       emit(pausedLine(s));
       break;
-    case RolloutVerdict::kWaiting:
+    case api::RolloutPhase::kProgressing:
+      step.verdict = RolloutVerdict::kWaiting;
       emit(stateLine(s));
       break;
   }

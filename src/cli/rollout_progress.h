@@ -6,15 +6,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "rollway/controller/service_status.h"
+#include "rollway/api/service_status.h"
 
 namespace rollway::cli {
 
-// GET /v1/services/{name}/status's "status", read with controller::statusFromJson.
-using RolloutStatus = controller::ServiceStatus;
+// GET /v1/services/{name}/status's "status", read with api::parseStatusReply.
+using RolloutStatus = api::ServiceStatus;
 
-// kAborted: phase Degraded (aborted by analysis or by hand); kPaused: phase Paused, a
-// person must act (`rollout promote` or `rollout resume`).
+// kFailed: phase Failed; kAborted: phase Degraded (aborted by analysis or by hand);
+// kPaused: phase Paused, a person must act (`rollout promote` or `rollout resume`);
+// kRolledBack: an automatic rollback moved away from the watched revision.
 enum class RolloutVerdict { kWaiting, kComplete, kFailed, kRolledBack, kAborted, kPaused };
 
 // What one status reply means for the watcher.
@@ -40,7 +41,6 @@ class RolloutWatch {
 
  private:
   std::string describeWatched() const;  // "revision 3 (v2)"
-  RolloutVerdict verdictFor(const RolloutStatus& status) const;
   std::string stateLine(const RolloutStatus& status) const;
   std::string pausedLine(const RolloutStatus& status) const;
 

@@ -89,8 +89,12 @@ int runStatus(const StatusOptions& opts, const Context& ctx) {
       return reportError(reply.error());
     }
     const int64_t replySeq = reply->value("seq", int64_t{0});
-    const RolloutStatus status = controller::statusFromJson(reply->value("status", nlohmann::json::object()));
-    RolloutStep step = watch.observe(status);
+    auto status = api::parseStatusReply(reply->value("status", nlohmann::json::object()));
+    if (!status) {
+      printer.done();
+      return reportError(status.error());
+    }
+    RolloutStep step = watch.observe(*status);
     if (*format != OutputFormat::kTable) {
       if (replySeq != seq) printStructured(*reply, *format);
     } else {
@@ -101,7 +105,7 @@ int runStatus(const StatusOptions& opts, const Context& ctx) {
       if (!step.error.empty()) std::cerr << "error: " << step.error << '\n';
       return exitCodeFor(step.verdict);
     }
-    printer.bar(status);
+    printer.bar(*status);
     if (replySeq == seq && Clock::now() - asked < wait / 2) std::this_thread::sleep_for(kMinInterval);
     seq = replySeq;
   }

@@ -1,4 +1,4 @@
-#include "spec_files.h"
+#include "rollway/cli/spec_files.h"
 
 #include <cerrno>
 #include <cstring>

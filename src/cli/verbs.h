@@ -9,7 +9,6 @@ namespace rollway::cli {
 // One file per verb. Each registers its subcommand on `app`; the callback stores the
 // verb's exit code in `exitCode`. Option targets live in shared_ptrs captured by the
 // callback: CLI11 writes them during parse(), after the add* function has returned.
-void addServe(CLI::App& app, int& exitCode);
 void addApply(CLI::App& app, Context& ctx, int& exitCode);
 void addValidate(CLI::App& app, int& exitCode);
 void addGet(CLI::App& app, Context& ctx, int& exitCode);

@@ -11,6 +11,7 @@ const char* errorCodeName(ErrorCode code) {
     case ErrorCode::kUnavailable: return "Unavailable";
     case ErrorCode::kTimeout: return "Timeout";
     case ErrorCode::kIo: return "Io";
+    case ErrorCode::kStorageFull: return "StorageFull";
     case ErrorCode::kInternal: return "Internal";
   }
   return "Unknown";

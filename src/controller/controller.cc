@@ -26,8 +26,8 @@ using nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-constexpr const char* kNormal = "Normal";
-constexpr const char* kWarning = "Warning";
+constexpr EventType kNormal = EventType::kNormal;
+constexpr EventType kWarning = EventType::kWarning;
 
 }  // namespace
 
@@ -46,6 +46,7 @@ Controller::Controller(ControllerDeps deps, ControllerOptions options, Logger lo
       proxy_(&deps.proxy),
       prometheus_(deps.prometheus),
       webhook_(deps.webhook),
+      pool_(deps.pool),
       timer_(io_) {
   std::error_code ec;
   std::filesystem::create_directories(options_.dataDir + "/logs", ec);
@@ -67,12 +68,7 @@ Result<void> Controller::start() {
   auto records = store_.listInstances();
   if (!records) return fail(records.error());
   for (const auto& r : *records) adopt(r);
-  auto started = proxy_->ensureRunning();
-  if (!started) {
-    logger_->error("proxy: {}", started.error().message);
-  } else if (*started) {
-    event("", "proxy", kNormal, "ProxyStarted", "Started the proxy on " + proxy_->socketPath());
-  }
+  ensureProxy();
   schedule(milliseconds(0));
   return {};
 }
@@ -213,17 +209,10 @@ void Controller::refreshServices() {
 
 void Controller::reconcileAll() {
   if (reconciling_) return;
+  auto batch = store_.beginBatch();  // the pass's state changes: one transaction
   reconciling_ = true;
   refreshServices();
-  if (!proxy_->running() && !proxyStopping_) {
-    auto started = proxy_->ensureRunning();
-    if (started && *started) {
-      event("", "proxy", kNormal, "ProxyStarted", "Started the proxy on " + proxy_->socketPath());
-      lastPushed_.reset();
-    } else if (!started) {
-      logger_->error("proxy: {}", started.error().message);
-    }
-  }
+  ensureProxy();
   for (auto& [name, s] : services_) reconcileService(*s);
   // Instances whose service record vanished and that were never tied to a Service entry.
   std::vector<std::string> orphans;
@@ -325,7 +314,7 @@ void Controller::applyDecision(Service& s, RolloutDecision d) {
   if (d.promoteConsumed) s.promoteRequested = false;
   s.analyzedAvailable = d.analyzedAvailable;
   s.analysisSeenMs = d.analysisSeenMs;
-  for (const auto& e : d.events) event(s.name, "service/" + s.name, e.warning ? kWarning : kNormal, e.reason, e.message);
+  for (const auto& e : d.events) event(s.name, "service/" + s.name, e.type, e.reason, e.message);
   noteBudget(s, d.heldByBudget, d.budget);
   for (const auto& stop : d.stops) {
     if (auto it = instances_.find(stop.name); it != instances_.end()) beginTermination(*it->second, stop.reason);
@@ -447,6 +436,7 @@ void Controller::onProbeEvent(const std::string& name, const probe::ProbeEvent& 
   if (it == instances_.end()) return;
   Instance& inst = *it->second;
   if (inst.phase != Instance::Phase::kRunning) return;
+  auto batch = store_.beginBatch();
   std::string object = "instance/" + name;
   switch (e.kind) {
     case probe::ProbeEventKind::kStarted:
@@ -481,6 +471,7 @@ void Controller::onProbeEvent(const std::string& name, const probe::ProbeEvent& 
 }
 
 void Controller::onExit(const std::string& name, const supervisor::ExitInfo& exit) {
+  auto batch = store_.beginBatch();
   if (name == ProxyPort::kProcessName) {
     proxy_->onExit(exit);
     if (!proxyStopping_) {
@@ -527,20 +518,30 @@ void Controller::pushSnapshot() {
   auto snapshot = buildRoutingSnapshot(views);
   bool same = lastPushed_ && lastPushed_->listeners == snapshot.listeners;
   if (!same) {
-    // After a failure, one attempt a second: each one may block up to the link's timeout.
+    // One push at a time: when it is done, it pushes again if the snapshot changed meanwhile.
+    if (pushing_) return;
+    // After a failure, one attempt a second.
     if (!pushError_.empty() && clock_.now() - lastPushAttempt_ < seconds(1)) return;
     lastPushAttempt_ = clock_.now();
     if (!proxy_->running()) {
-      setPushError("no proxy is running to take the routing snapshot");
+      // A proxy being found or started gets the snapshot once it answers (ensureProxy pokes).
+      if (!proxy_->starting()) setPushError("no proxy is running to take the routing snapshot");
       return;
     }
-    auto pushed = proxy_->push(snapshot);
-    if (!pushed) {
-      setPushError(pushed.error().message);
-      return;
-    }
-    logger_->debug("routing snapshot {} sent", *pushed);
-    lastPushed_ = snapshot;
+    pushing_ = true;
+    proxy_->push(snapshot, [this, alive = std::weak_ptr<int>(alive_), snapshot](Result<uint64_t> pushed) {
+      if (alive.expired()) return;
+      auto batch = store_.beginBatch();  // like every entry point: its records in one transaction
+      pushing_ = false;
+      if (!pushed) {
+        setPushError(pushed.error().message);
+        return;
+      }
+      logger_->debug("routing snapshot {} sent", *pushed);
+      lastPushed_ = snapshot;
+      pushSnapshot();  // marks the drains it carried, or sends the newer snapshot
+    });
+    return;
   }
   setPushError("");
   for (auto& [iname, inst] : instances_) {
@@ -551,6 +552,23 @@ void Controller::pushSnapshot() {
       if (!alive.expired()) terminationStep(name);
     });
   }
+}
+
+void Controller::ensureProxy() {
+  if (proxy_->running() || proxy_->starting() || proxyStopping_) return;
+  proxy_->ensureRunning([this, alive = std::weak_ptr<int>(alive_)](Result<bool> started) {
+    if (alive.expired()) return;
+    auto batch = store_.beginBatch();
+    if (!started) {
+      logger_->error("proxy: {}", started.error().message);
+      return;
+    }
+    if (*started) {
+      event("", "proxy", kNormal, "ProxyStarted", "Started the proxy on " + proxy_->socketPath());
+      lastPushed_.reset();
+    }
+    poke();  // the routing snapshot goes out now
+  });
 }
 
 void Controller::setPushError(const std::string& error) {
@@ -599,7 +617,7 @@ void Controller::beginRolloutIfNew(Service& s) {
   st.rolloutStartedMs = now;
   st.lastProgressMs = now;
   st.stepStartedMs = now;
-  st.phase = "Progressing";
+  st.phase = RolloutPhase::kProgressing;
   if (!s.rollingBack) st.rolledBackFrom = 0;  // only the rollout a rollback started carries it
   s.rollingBack = false;
   st.stepIndex = 0;
@@ -639,6 +657,10 @@ void Controller::updateStatus(Service& s) {
     in.status.failedRevision = it->second;
   }
   in.routingError = pushError_;
+  if (in.routingError.empty() && proxy_->starting()) {
+    // Not an error (no event), but the proxy routes nothing of this yet.
+    in.routingError = "the proxy is starting: the routing snapshot goes out when it answers";
+  }
   in.nowMs = nowMs();
   for (const auto& [name, inst] : instances_) {
     if (inst->service != s.name) continue;
@@ -649,7 +671,7 @@ void Controller::updateStatus(Service& s) {
   StatusOutcome out = computeStatus(in);
   s.status = std::move(out.status);
   ServiceStatus& st = s.status;
-  for (const auto& e : out.events) event(s.name, "service/" + s.name, e.warning ? kWarning : kNormal, e.reason, e.message);
+  for (const auto& e : out.events) event(s.name, "service/" + s.name, e.type, e.reason, e.message);
   if (out.completed) {
     if (auto pruned = store_.pruneRevisions(s.name, s.spec.revisionHistoryLimit, out.protectRevisions); pruned && *pruned > 0) {
       logger_->info("service {}: pruned {} old revision(s)", s.name, *pruned);
@@ -813,7 +835,7 @@ void Controller::maybeFinishShutdown() {
   });
 }
 
-void Controller::event(const std::string& service, const std::string& object, const std::string& type,
+void Controller::event(const std::string& service, const std::string& object, EventType type,
                        const std::string& reason, const std::string& message) {
   if (type == kWarning) {
     logger_->warn("{} {}: {}", object, reason, message);
@@ -823,7 +845,7 @@ void Controller::event(const std::string& service, const std::string& object, co
   store::Event e;
   e.service = service;
   e.object = object;
-  e.type = type;
+  e.type = api::toString(type);
   e.reason = reason;
   e.message = message;
   if (auto ok = store_.appendEvent(std::move(e)); !ok) logger_->error("cannot record event: {}", ok.error().message);

@@ -96,6 +96,7 @@ struct Controller::Service {
   std::optional<analysis::MetricsSample> lastSample;
   SteadyTime lastMeasure{};
   std::unique_ptr<analysis::AnalysisRun> run;
+  bool analysisPending = false;  // a window's metrics or measurement is on its way back
   // Probe results per instance at the start of the analysis window (successes, failures).
   std::map<std::string, std::pair<uint64_t, uint64_t>> probeCounts;
   int64_t analysisPassedMs = 0;  // Unix ms of the last window that passed

@@ -50,10 +50,10 @@ StatusOutcome computeStatus(const StatusInput& in) {
   // Not complete while the proxy routes by an older snapshot than this state.
   bool complete = st.updatedReplicas == st.replicas && st.updatedAvailableReplicas == st.replicas &&
                   (st.totalReplicas == st.replicas || promoted) && !st.aborted &&
-                  (in.routingError.empty() || st.phase == "Complete");
+                  (in.routingError.empty() || st.phase == RolloutPhase::kComplete);
   if (complete) {
-    if (st.phase != "Complete") {
-      st.phase = "Complete";
+    if (st.phase != RolloutPhase::kComplete) {
+      st.phase = RolloutPhase::kComplete;
       st.skipStepsHash.clear();
       st.pauseReason.clear();
       if (st.stableHash != in.currentHash) {
@@ -71,24 +71,24 @@ StatusOutcome computeStatus(const StatusInput& in) {
     }
     st.message = fmt::format("revision {} ({}) rolled out: {}", in.currentRevision, version, progressMessage(st));
   } else if (st.aborted) {
-    st.phase = "Degraded";
+    st.phase = RolloutPhase::kDegraded;
     st.lastProgressMs = now;
     st.message = fmt::format("revision {} ({}) was aborted: {}; traffic is on revision {} (retry: rollway rollout "
                              "retry {}; or apply a new version)",
                              in.currentRevision, version, st.abortReason, st.stableRevision, in.service);
   } else if (!st.pauseReason.empty()) {
-    st.phase = "Paused";
+    st.phase = RolloutPhase::kPaused;
     st.lastProgressMs = now;
     st.message = st.pauseReason + "; " + progressMessage(st);
   } else if (in.spec.paused) {
-    st.phase = "Paused";
+    st.phase = RolloutPhase::kPaused;
     st.lastProgressMs = now;  // a paused rollout has no deadline, as in Kubernetes
     st.message = "paused: " + progressMessage(st) + " (resume with: rollway rollout resume " + in.service + ")";
-  } else if (st.phase == "Failed" && st.failedHash == in.currentHash) {
+  } else if (st.phase == RolloutPhase::kFailed && st.failedHash == in.currentHash) {
     st.message = fmt::format("revision {} failed to progress within {}s: {}", in.currentRevision,
                              in.spec.progressDeadlineSeconds, progressMessage(st));
   } else {
-    st.phase = "Progressing";
+    st.phase = RolloutPhase::kProgressing;
     st.message = fmt::format("rolling out revision {} ({}): {}", in.currentRevision, version, progressMessage(st));
     if (in.stepsActive) {
       st.message += in.spec.strategy.type == spec::StrategyType::kCanary
@@ -99,12 +99,12 @@ StatusOutcome computeStatus(const StatusInput& in) {
     // The deadline applies to a rollout towards a revision that has not completed yet;
     // a completed revision losing an instance is not a failed rollout.
     if (st.stableHash != in.currentHash && now - st.lastProgressMs > int64_t{in.spec.progressDeadlineSeconds} * 1000) {
-      st.phase = "Failed";
+      st.phase = RolloutPhase::kFailed;
       st.failedRevision = in.currentRevision;
       st.failedHash = in.currentHash;
       st.message = fmt::format("revision {} ({}) made no progress for {}s: {}", in.currentRevision, version,
                                in.spec.progressDeadlineSeconds, progressMessage(st));
-      out.events.push_back({"ProgressDeadlineExceeded", st.message, true});
+      out.events.push_back({"ProgressDeadlineExceeded", st.message, EventType::kWarning});
       out.deadlineExceeded = true;
       out.rollback = in.spec.autoRollback;
     }

@@ -3,7 +3,6 @@
 // events, the routing view, and the manual verbs.
 #include <algorithm>
 #include <cmath>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -20,8 +19,8 @@ namespace rollway::controller {
 
 namespace {
 
-constexpr const char* kNormalEvent = "Normal";
-constexpr const char* kWarningEvent = "Warning";
+constexpr EventType kNormalEvent = EventType::kNormal;
+constexpr EventType kWarningEvent = EventType::kWarning;
 
 int64_t unixMs(const Clock& clock) { return toUnixMillis(clock.wallNow()); }
 
@@ -40,28 +39,60 @@ void Controller::noteBudget(Service& s, int held, int budget) {
   }
   if (note == s.budgetNote) return;
   s.budgetNote = note;
-  if (!note.empty()) event(s.name, "service/" + s.name, "Normal", "DisruptionBudget", note);
+  if (!note.empty()) event(s.name, "service/" + s.name, kNormalEvent, "DisruptionBudget", note);
 }
 
 void Controller::runAnalysis(Service& s, bool trafficOnNew) {
-  if (!s.spec.analysis || !proxy_->running()) return;
-  ServiceStatus& st = s.status;
+  if (!s.spec.analysis || !proxy_->running() || s.analysisPending) return;
   auto now = clock_.now();
   auto interval = s.spec.analysis->interval;
   if (s.lastSample && now - s.lastMeasure < interval) {
     schedule(std::chrono::duration_cast<std::chrono::milliseconds>(interval - (now - s.lastMeasure)));
     return;
   }
-  auto metrics = proxy_->metrics();
+  // The proxy's counters, then the providers, are read off this thread. Their answers
+  // apply only to the rollout they were asked for: when the service has moved on (a new
+  // template, a retry, an abort) or is gone by then, they are dropped.
+  s.analysisPending = true;
+  auto current = [this, name = s.name, self = &s, hash = s.currentHash,
+                  started = s.status.rolloutStartedMs]() -> Service* {
+    auto it = services_.find(name);
+    if (it == services_.end() || it->second.get() != self) return nullptr;
+    Service& svc = *it->second;
+    svc.analysisPending = false;
+    bool same = svc.exists && svc.spec.analysis && svc.currentHash == hash && svc.status.rolloutStartedMs == started &&
+                !svc.status.aborted;
+    return same ? &svc : nullptr;
+  };
+  proxy_->metrics([this, alive = std::weak_ptr<int>(alive_), current, trafficOnNew](Result<nlohmann::json> metrics) {
+    if (alive.expired()) return;
+    Service* svc = current();
+    if (svc == nullptr) return;
+    auto in = analysisWindow(*svc, trafficOnNew, metrics);
+    if (!in) return;
+    svc->analysisPending = true;
+    analysis::Analyzer(*svc->spec.analysis, prometheus_, webhook_)
+        .measureAsync(*in, pool_, io_, alive_, [this, current](analysis::Measurement measurement) {
+          auto batch = store_.beginBatch();
+          if (Service* measured = current()) applyMeasurement(*measured, measurement);
+        });
+  });
+}
+
+std::optional<analysis::WindowInput> Controller::analysisWindow(Service& s, bool trafficOnNew,
+                                                                const Result<nlohmann::json>& metrics) {
   if (!metrics) {
     logger_->warn("analysis of {}: cannot read the proxy's metrics: {}", s.name, metrics.error().message);
-    return;
+    return std::nullopt;
   }
   auto sample = analysis::MetricsSample::fromProxyJson(*metrics);
   if (!sample) {
     logger_->warn("analysis of {}: {}", s.name, sample.error().message);
-    return;
+    return std::nullopt;
   }
+  ServiceStatus& st = s.status;
+  auto now = clock_.now();
+  auto interval = s.spec.analysis->interval;
   // Probe results per revision since the window began (probe-success-rate).
   std::map<std::string, std::pair<uint64_t, uint64_t>> probeNow;
   std::map<std::string, std::pair<uint64_t, uint64_t>> probeDelta;  // by template hash
@@ -88,7 +119,7 @@ void Controller::runAnalysis(Service& s, bool trafficOnNew) {
     s.lastSample = std::move(*sample);
     s.lastMeasure = now;
     schedule(std::chrono::duration_cast<std::chrono::milliseconds>(interval));
-    return;
+    return std::nullopt;
   }
   analysis::WindowInput in;
   in.service = s.name;
@@ -102,16 +133,17 @@ void Controller::runAnalysis(Service& s, bool trafficOnNew) {
   s.lastSample = std::move(*sample);
   s.lastMeasure = now;
   schedule(std::chrono::duration_cast<std::chrono::milliseconds>(interval));
+  return in;
+}
 
-  analysis::Analyzer analyzer(*s.spec.analysis, prometheus_, webhook_);
-  auto measurement = analyzer.measure(in);
+void Controller::applyMeasurement(Service& s, const analysis::Measurement& measurement) {
+  ServiceStatus& st = s.status;
   st.analysis = analysis::toJson(measurement);
   if (!s.run) s.run = std::make_unique<analysis::AnalysisRun>(*s.spec.analysis);
   auto decision = s.run->add(measurement);
   switch (decision) {
     case analysis::Decision::kPassed:
       s.analysisPassedMs = unixMs(clock_);
-      poke();  // the next pass moves on (a rolling update's next batch, a canary's step)
       break;
     case analysis::Decision::kAbort:
       abortRollout(s, fmt::format("analysis failed {} time(s) in a row: {}", s.run->consecutiveFailures(),
@@ -129,6 +161,7 @@ void Controller::runAnalysis(Service& s, bool trafficOnNew) {
       }
       break;
   }
+  poke();  // the next pass acts on the verdict (a rolling update's next batch, a canary's step)
 }
 
 void Controller::abortRollout(Service& s, const std::string& reason) {
@@ -173,12 +206,16 @@ void Controller::notifyWebhooks(const Service& s, const std::string& reason) {
                          {"reason", reason},
                          {"analysis", s.status.analysis}};
   for (const auto& hook : s.spec.webhooks) {
-    // Off the control thread: a slow receiver must not hold up the loop.
-    std::thread([url = hook.url, body, logger = logger_, http = analysis::HttpOptions{options_.caFile}] {
-      if (auto sent = analysis::postNotification(url, body, std::chrono::seconds(5), http); !sent) {
-        logger->warn("webhook: {}", sent.error().message);
-      }
-    }).detach();
+    // On the pool: a slow receiver never holds up the loop, and a full pool drops the
+    // notification with a warning instead of queueing without end.
+    auto sent = pool_.submit<void>(
+        [url = hook.url, body, http = analysis::HttpOptions{options_.caFile}] {
+          return analysis::postNotification(url, body, std::chrono::seconds(5), http);
+        },
+        io_, alive_, [logger = logger_](Result<void> r) {
+          if (!r) logger->warn("webhook: {}", r.error().message);
+        });
+    if (!sent) logger_->warn("webhook {} not sent: {}", hook.url, sent.error().message);
   }
 }
 
@@ -268,7 +305,7 @@ Result<void> Controller::retry(const std::string& service) {
   st.canaryWeight = 0;
   st.canaryReplicas = 0;
   st.stepStartedMs = st.lastProgressMs = st.rolloutStartedMs = unixMs(clock_);
-  st.phase = "Progressing";
+  st.phase = RolloutPhase::kProgressing;
   st.analysis = nullptr;
   s.run.reset();
   s.lastSample.reset();

@@ -19,8 +19,8 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-constexpr const char* kNormalType = "Normal";
-constexpr const char* kWarningType = "Warning";
+constexpr EventType kNormalType = EventType::kNormal;
+constexpr EventType kWarningType = EventType::kWarning;
 
 }  // namespace
 
@@ -85,34 +85,49 @@ void Controller::terminationStep(const std::string& name) {
   if (it == instances_.end()) return;
   Instance& inst = *it->second;
   if (inst.step != Instance::Step::kDrain) return;
-  auto now = clock_.now();
-  bool pastGrace = now >= inst.graceEnd;
-  auto again = [&](milliseconds delay) {
-    inst.timer->expires_after(delay);
-    inst.timer->async_wait([this, name, alive = std::weak_ptr<int>(alive_)](const asio::error_code& ec) {
-      if (!ec && !alive.expired()) terminationStep(name);
-    });
-  };
+  bool pastGrace = clock_.now() >= inst.graceEnd;
   // 1. Out of rotation: the proxy has installed a snapshot with this endpoint draining.
   // Never signalled before that, however long it takes: a proxy that did not take the
-  // snapshot still sends it requests (status.routingError says why).
+  // snapshot still sends it requests (status.routingError says why). The push is
+  // asynchronous: a later step sees its answer; only a failed one is worth an event.
   // (A liveness restart is involuntary: it waits for the proxy up to its grace period.)
   if (!inst.drainPushed) {
     pushSnapshot();
     if (!inst.drainPushed && !(inst.killingForRestart && inst.phase == Instance::Phase::kRunning && pastGrace)) {
-      if (!inst.warnedNotPushed) {
+      if (!inst.warnedNotPushed && !pushError_.empty()) {
         inst.warnedNotPushed = true;
         event(inst.service, "instance/" + name, kWarningType, "DrainBlocked",
               fmt::format("{}: waiting for the proxy to take it out of rotation ({}); it is not signalled before",
-                          name, pushError_.empty() ? "snapshot not sent yet" : pushError_));
+                          name, pushError_));
       }
-      again(pushError_.empty() ? options_.drainPollPeriod : milliseconds(1000));
+      pollDrain(inst, pushError_.empty() ? options_.drainPollPeriod : milliseconds(1000));
       return;
     }
   }
-  // 2. Its in-flight requests finish (bounded by the grace period). A proxy that does not
-  // answer the query tells nothing: wait on, as long as the grace period allows.
-  auto counts = proxy_->inFlight();
+  // 2. Its in-flight requests finish (bounded by the grace period), asked off this thread.
+  proxy_->inFlight([this, name, alive = std::weak_ptr<int>(alive_)](Result<std::map<std::string, uint64_t>> counts) {
+    if (alive.expired()) return;
+    auto batch = store_.beginBatch();
+    drainWait(name, counts);
+  });
+}
+
+void Controller::pollDrain(Instance& inst, milliseconds delay) {
+  inst.timer->expires_after(delay);
+  inst.timer->async_wait([this, name = inst.name, alive = std::weak_ptr<int>(alive_)](const asio::error_code& ec) {
+    if (!ec && !alive.expired()) terminationStep(name);
+  });
+}
+
+void Controller::drainWait(const std::string& name, const Result<std::map<std::string, uint64_t>>& counts) {
+  auto it = instances_.find(name);
+  if (it == instances_.end()) return;
+  Instance& inst = *it->second;
+  if (inst.step != Instance::Step::kDrain) return;  // moved on meanwhile (exited, restarted)
+  auto now = clock_.now();
+  bool pastGrace = now >= inst.graceEnd;
+  // A proxy that does not answer the query tells nothing: wait on, as long as the grace
+  // period allows.
   uint64_t inFlight = 0;
   if (counts) {
     if (auto c = counts->find(inst.address()); c != counts->end()) inFlight = c->second;
@@ -123,11 +138,11 @@ void Controller::terminationStep(const std::string& name) {
             fmt::format("{}: the proxy did not answer the in-flight query ({}); waiting up to the grace period",
                         name, counts.error().message));
     }
-    again(milliseconds(1000));
+    pollDrain(inst, milliseconds(1000));
     return;
   }
   if (inFlight > 0 && !pastGrace) {
-    again(options_.drainPollPeriod);
+    pollDrain(inst, options_.drainPollPeriod);
     return;
   }
   auto waited = std::chrono::duration_cast<milliseconds>(now - inst.drainStart).count();

@@ -22,6 +22,7 @@ ErrorCode codeForStatus(int status) {
     case 409: return ErrorCode::kConflict;
     case 502: case 503: return ErrorCode::kUnavailable;
     case 408: case 504: return ErrorCode::kTimeout;
+    case 507: return ErrorCode::kStorageFull;
   }
   return ErrorCode::kInternal;
 }
@@ -30,7 +31,7 @@ bool codeFromName(std::string_view name, ErrorCode& code) {
   for (ErrorCode candidate :
        {ErrorCode::kInvalidArgument, ErrorCode::kNotFound, ErrorCode::kConflict,
         ErrorCode::kUnauthenticated, ErrorCode::kUnavailable, ErrorCode::kTimeout, ErrorCode::kIo,
-        ErrorCode::kInternal}) {
+        ErrorCode::kStorageFull, ErrorCode::kInternal}) {
     if (name == errorCodeName(candidate)) {
       code = candidate;
       return true;
@@ -54,6 +55,7 @@ int httpStatusFor(ErrorCode code) {
     case ErrorCode::kConflict: return 409;
     case ErrorCode::kUnavailable: return 503;
     case ErrorCode::kTimeout: return 504;
+    case ErrorCode::kStorageFull: return 507;
     case ErrorCode::kIo:
     case ErrorCode::kInternal: return 500;
   }

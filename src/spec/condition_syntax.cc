@@ -9,6 +9,7 @@ namespace rollway::spec {
 namespace {
 
 constexpr int kMaxNesting = 32;
+constexpr int kMaxOperators = 64;  // as analysis::Condition (a longer chain is refused there)
 
 class ConditionChecker {
  public:
@@ -50,11 +51,17 @@ class ConditionChecker {
     return {};
   }
 
+  bool countOperator() {
+    if (++operators_ <= kMaxOperators) return true;
+    return failWith(at(fmt::format("too many operators (at most {})", kMaxOperators)));
+  }
+
   // expr := term (('+'|'-') term)*
   bool expr(int depth) {
     if (!term(depth)) return false;
     skipSpace();
     while (peek() == '+' || peek() == '-') {
+      if (!countOperator()) return false;
       ++pos_;
       skipSpace();
       if (!term(depth)) return false;
@@ -68,6 +75,7 @@ class ConditionChecker {
     if (!unary(depth)) return false;
     skipSpace();
     while (peek() == '*' || peek() == '/') {
+      if (!countOperator()) return false;
       ++pos_;
       skipSpace();
       if (!unary(depth)) return false;
@@ -139,6 +147,7 @@ class ConditionChecker {
   std::string_view text_;
   std::size_t pos_ = 0;
   std::string error_;
+  int operators_ = 0;
 };
 
 }  // namespace

@@ -66,7 +66,11 @@ CREATE INDEX instances_by_service ON instances (service, revision);
 )sql"},
 };
 
-Result<int> readUserVersion(Database& db) {
+}  // namespace
+
+int latestSchemaVersion() { return kMigrations.back().version; }
+
+Result<int> readSchemaVersion(Database& db) {
   auto stmt = db.prepare("PRAGMA user_version");
   if (!stmt) return fail(stmt.error());
   auto row = stmt->step();
@@ -74,24 +78,24 @@ Result<int> readUserVersion(Database& db) {
   return *row ? static_cast<int>(stmt->columnInt(0)) : 0;
 }
 
-}  // namespace
-
-int latestSchemaVersion() { return kMigrations.back().version; }
+Error newerSchemaError(const std::string& path, int found) {
+  return Error{ErrorCode::kIo,
+               fmt::format("the state database {} was written by a newer rollway (schema {}, this binary knows {}); "
+                           "not opening it, and it was left as it is: upgrade rollway, or point --data-dir at "
+                           "another directory",
+                           path, found, latestSchemaVersion()),
+               {}};
+}
 
 Result<int> migrate(Database& db) {
   // Under the write lock, so that two processes opening a fresh file at once do not
   // both run the same step.
   auto tx = Transaction::begin(db);
   if (!tx) return fail(tx.error());
-  auto current = readUserVersion(db);
+  auto current = readSchemaVersion(db);
   if (!current) return fail(current.error());
   const int latest = latestSchemaVersion();
-  if (*current > latest) {
-    return fail(ErrorCode::kIo,
-                "store {}: the database was written by a newer rollway (schema {}, this binary knows {}); "
-                "upgrade rollway or point it at another state file",
-                db.path(), *current, latest);
-  }
+  if (*current > latest) return fail(newerSchemaError(db.path(), *current));
   if (*current < 0) return fail(ErrorCode::kIo, "store {}: invalid schema version {}", db.path(), *current);
   if (*current == latest) return latest;  // the transaction rolls back: nothing written
 

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <set>
 
+#include "json_peer.h"
 #include "rollout_fixture.h"
 #include "rollway/net/endpoint.h"
 #include "rollway/net/json_reply.h"
@@ -98,36 +99,6 @@ TEST_F(CanaryTest, GoodCanaryGoesTenThirtySixtyHundredStickyAndLossless) {
   EXPECT_EQ(totals.failures(), 0u) << describe(totals);
 }
 
-// A receiver for notifications.webhooks.
-class WebhookSink {
- public:
-  WebhookSink() {
-    port_ = freePort();
-    net::ServerOptions o;
-    o.tcp = *net::Endpoint::parse("127.0.0.1:" + std::to_string(port_));
-    o.openTcp = true;
-    auto server = net::Server::start(o, [this](http::Request r, net::Responder respond) {
-      {
-        std::lock_guard lock(mutex_);
-        bodies_.push_back(r.body);
-      }
-      respond(net::jsonReply(200, {{"ok", true}}));
-    });
-    if (server) server_ = std::move(*server);
-  }
-  uint16_t port() const { return port_; }
-  std::vector<std::string> bodies() {
-    std::lock_guard lock(mutex_);
-    return bodies_;
-  }
-
- private:
-  uint16_t port_ = 0;
-  std::mutex mutex_;
-  std::vector<std::string> bodies_;
-  std::unique_ptr<net::Server> server_;
-};
-
 struct AbortCase {
   std::string appFlag;
   std::string appValue;
@@ -142,7 +113,7 @@ class CanaryAbortTest : public CanaryTest, public ::testing::WithParamInterface<
 // within interval × failureLimit + 2 s; the canary is gone; the webhook is called.
 TEST_P(CanaryAbortTest, BadCanaryIsAbortedByAnalysis) {
   const AbortCase& c = GetParam();
-  WebhookSink sink;
+  JsonPeer sink;  // receives notifications.webhooks
   service_.replicas = 2;
   service_.strategy =
       "  strategy:\n"

@@ -10,6 +10,7 @@
 #include "daemon.h"
 #include "harness.h"
 #include "http_client.h"
+#include "json_peer.h"
 #include "rollway/analysis/notify.h"
 #include "rollway/analysis/provider.h"
 
@@ -146,15 +147,7 @@ TEST_F(HttpsProviderTest, DaemonUsesHttpsWebhooksWithItsCaFile) {
       "    type: Canary\n"
       "    canary:\n"
       "      steps: [{setWeight: 50}, {pause: {duration: 5m}}]\n";
-  service.extraSpec = "  analysis:\n"
-                      "    interval: 1s\n"
-                      "    failureLimit: 1\n"
-                      "    minRequests: 0\n"
-                      "    metrics:\n"
-                      "      - name: external\n"
-                      "        successCondition: \"> 0.9\"\n"
-                      "        provider: {webhook: {url: \"" + url("/verify") + "\"}}\n"
-                      "  notifications: {webhooks: [{url: \"" + url("/abort") + "\"}]}\n";
+  service.extraSpec = webhookAnalysisSpec(url("/verify"), url("/abort"));
   ASSERT_EQ(daemon.apply(service, dir_).exitCode, 0);
   ASSERT_TRUE(waitFor([&] { return daemon.status("web").value("phase", "") == "Complete"; }, 30s)) << daemon.log();
   service.version = "v2";

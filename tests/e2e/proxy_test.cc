@@ -320,29 +320,49 @@ TEST(Proxy, NoErrorsUnderLoadWhileEndpointsChange) {
   auto all = oneService(proxy.listen(), {revision(1, 100, false, {&a, &b, &c})});
   proxy.apply(all);
   WrkResult load;
-  std::thread wrk([&] { load = runWrk(proxy.port(), "/", 64, 10); });
+  std::thread wrk([&] { load = runWrk(proxy.port(), "/", 64, 8); });
   std::this_thread::sleep_for(1s);
   // 1. a drains.
   auto drained = all;
   drained.listeners[0].services[0].revisions[0].endpoints[0].state = EndpointState::kDraining;
   proxy.apply(drained);
   std::this_thread::sleep_for(1s);
-  // 2. b is killed while c is ready (the snapshot still lists b).
-  b.process->signal(SIGKILL);
-  std::this_thread::sleep_for(1500ms);
-  // 3. 20 swaps between {a, c} and {c}.
+  // 2. 20 swaps between {a, c}, {c} and {b, c}.
   auto ac = oneService(proxy.listen(), {revision(1, 100, false, {&a, &c})});
   auto cOnly = oneService(proxy.listen(), {revision(1, 100, false, {&c})});
+  auto bc = oneService(proxy.listen(), {revision(1, 100, false, {&b, &c})});
   for (int i = 0; i < 20; ++i) {
-    proxy.apply(i % 2 ? ac : cOnly);
-    std::this_thread::sleep_for(100ms);
+    proxy.apply(i % 3 == 0 ? cOnly : i % 3 == 1 ? ac : bc);
+    std::this_thread::sleep_for(150ms);
   }
   wrk.join();
   expectNoFailedRequest(load);
+}
+
+// An endpoint killed while the snapshot still lists it: the requests it had in flight
+// may have run, so they are not replayed (issue 10: only a request the upstream provably
+// did not process is retried) and may fail; every later request goes elsewhere (refused
+// connects are retried, the endpoint is ejected). So: no socket error, and at most the
+// load's concurrency in failures. (Killing it inside the test above made that test
+// flaky: 1 of 225 230 requests, on a fresh connection, was in flight at the kill.)
+TEST(Proxy, KilledEndpointLosesAtMostItsInFlightRequests) {
+  TempDir tmp;
+  auto b = startUpstream(tmp, "b");
+  auto c = startUpstream(tmp, "c");
+  ProxyProcess proxy(tmp);
+  proxy.apply(oneService(proxy.listen(), {revision(1, 100, false, {&b, &c})}));
+  WrkResult load;
+  std::thread wrk([&] { load = runWrk(proxy.port(), "/", 64, 5); });
+  std::this_thread::sleep_for(1500ms);
+  b.process->signal(SIGKILL);
+  wrk.join();
+  ASSERT_TRUE(load.ran) << load.output;
+  EXPECT_GT(load.requests, 1000u) << load.output;
+  EXPECT_EQ(load.socketErrors, 0u) << load.output;
+  EXPECT_LE(load.non2xx, 64u) << load.output;
   auto metrics = proxy.admin().call("GET", "/v1/metrics");
-  std::cout << "[load] metrics: " << (metrics ? metrics->body.substr(0, 600) : std::string("?")) << "\n";
-  std::cout << "[load] " << load.requests << " requests, " << load.non2xx << " non-2xx, " << load.socketErrors
-            << " socket errors\n";
+  std::cout << "[load] " << load.requests << " requests, " << load.non2xx << " non-2xx after the kill; metrics: "
+            << (metrics ? metrics->body.substr(0, 400) : std::string("?")) << "\n";
 }
 
 }  // namespace

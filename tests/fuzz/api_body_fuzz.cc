@@ -31,6 +31,7 @@
 #include "rollway/common/log.h"
 #include "rollway/common/random.h"
 #include "rollway/analysis/provider.h"
+#include "rollway/common/blocking_pool.h"
 #include "rollway/controller/controller.h"
 #include "rollway/controller/proxy_link.h"
 #include "rollway/probe/prober.h"
@@ -120,13 +121,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     controller::ProxyLinkOptions proxyOptions;
     proxyOptions.dir = dir + "/proxy";
     proxyOptions.manage = false;
-    controller::ProxyLink proxy(supervisor, proxyOptions, nullLogger());
+    controller::ProxyLink proxy(io, supervisor, proxyOptions, nullLogger());
     auto prometheus = analysis::makePrometheusProvider();
     auto webhook = analysis::makeWebhookProvider();
+    BlockingPool pool({"fuzz pool", 1, 4});
     controller::ControllerOptions options;
     options.dataDir = dir;
     controller::Controller ctl(
-        controller::ControllerDeps{io, **store, clock, random, supervisor, prober, proxy, *prometheus, *webhook}, options,
+        controller::ControllerDeps{io, **store, clock, random, supervisor, prober, proxy, *prometheus, *webhook, pool}, options,
         nullLogger());
     api::ControlApi api(**store, clock, nullLogger(), api::ApiRuntime{&ctl, &io, {}});
     // One service exists before the input runs, and the controller knows it (start()

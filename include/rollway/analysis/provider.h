@@ -1,7 +1,8 @@
 #pragma once
 
-// Providers of non-builtin metric values. Calls block (the controller's thread) with a
-// short timeout.
+// Providers of non-builtin metric values. A call blocks (HTTP, with a short timeout):
+// the controller makes it on a BlockingPool thread (Analyzer::measureAsync), possibly
+// several at once — implementations keep no mutable state.
 
 #include <chrono>
 #include <memory>

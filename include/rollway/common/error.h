@@ -14,6 +14,7 @@ enum class ErrorCode {
   kUnavailable,       // a peer (daemon, proxy, instance) cannot be reached (503)
   kTimeout,           // gave up waiting (504)
   kIo,                // a file or socket operation failed
+  kStorageFull,       // the file system holding our state is full (507)
   kInternal,          // a bug or an unexpected library failure (500)
 };
 

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rollway/analysis/provider.h"
+#include "rollway/common/blocking_pool.h"
 #include "rollway/common/clock.h"
 #include "rollway/common/log.h"
 #include "rollway/common/random.h"
@@ -43,7 +44,8 @@ struct ControllerOptions {
 
 // Everything with side effects the controller works through, made by the caller (the
 // production wiring in `rollway serve`; fakes in tests/unit/controller). All must
-// outlive the Controller and be used on the io_context's thread only.
+// outlive the Controller and be used on the io_context's thread only — but the
+// providers, which the pool's threads call.
 struct ControllerDeps {
   asio::io_context& io;
   store::Store& store;
@@ -52,8 +54,9 @@ struct ControllerDeps {
   supervisor::ProcessRuntime& runtime;  // instance processes (and the proxy's)
   probe::HealthSource& health;          // probe results
   ProxyPort& proxy;                     // routing snapshots, in-flight counts, metrics
-  analysis::Provider& prometheus;       // analysis metrics providers
+  analysis::Provider& prometheus;       // analysis metrics providers (called on `pool`)
   analysis::Provider& webhook;
+  BlockingPool& pool;  // provider calls and webhooks; joined before the providers go
 };
 
 // The control plane's reconcile loop. Level-triggered: every pass reads the desired
@@ -120,12 +123,18 @@ class Controller {
   // An event when the disruption budget starts holding back (or holds back differently).
   void noteBudget(Service& s, int held, int budget);
   // One analysis window when it is due; `trafficOnNew` = the new revision serves now.
+  // The proxy's counters and the providers are read off this thread (strategies.cc).
   void runAnalysis(Service& s, bool trafficOnNew);
+  std::optional<analysis::WindowInput> analysisWindow(Service& s, bool trafficOnNew,
+                                                      const Result<nlohmann::json>& metrics);
+  void applyMeasurement(Service& s, const analysis::Measurement& measurement);
   void abortRollout(Service& s, const std::string& reason);
   void notifyWebhooks(const Service& s, const std::string& reason);
   ServiceView viewFor(const Service& s) const;
   void rollback(Service& s);
   void pushSnapshot();
+  // Finds or starts the proxy unless a check is under way; pokes when it answers.
+  void ensureProxy();
   void setPushError(const std::string& error);
   void adopt(const store::InstanceRecord& record);
 
@@ -144,11 +153,13 @@ class Controller {
   void beginTermination(Instance& inst, const std::string& reason);
   void startTerminationSequence(Instance& inst, const std::string& reason);
   void terminationStep(const std::string& name);
+  void drainWait(const std::string& name, const Result<std::map<std::string, uint64_t>>& counts);
+  void pollDrain(Instance& inst, std::chrono::milliseconds delay);
   void runPreStop(Instance& inst);
   void sendSigterm(Instance& inst);
   void finishTermination(const std::string& name, const std::optional<supervisor::ExitInfo>& exit);
 
-  void event(const std::string& service, const std::string& object, const std::string& type,
+  void event(const std::string& service, const std::string& object, EventType type,
              const std::string& reason, const std::string& message);
   int64_t revisionNumber(const Service* s, const Instance& inst) const;
   nlohmann::json instanceJson(const Instance& inst) const;
@@ -169,6 +180,7 @@ class Controller {
   ProxyPort* proxy_;
   analysis::Provider& prometheus_;
   analysis::Provider& webhook_;
+  BlockingPool& pool_;
   std::map<std::string, std::unique_ptr<Service>> services_;
   std::map<std::string, std::unique_ptr<Instance>> instances_;
   asio::steady_timer timer_;
@@ -177,6 +189,7 @@ class Controller {
   bool pokePosted_ = false;
   bool reconciling_ = false;
   std::optional<proxy::RoutingSnapshot> lastPushed_;
+  bool pushing_ = false;  // a push is under way; its completion pushes again when needed
   std::string pushError_;  // why the proxy does not have the current snapshot; "" = it has
   SteadyTime lastPushAttempt_{};
   SteadyTime lastRotate_{};

@@ -50,7 +50,7 @@ struct RolloutInput {
 struct DecisionEvent {
   std::string reason;
   std::string message;
-  bool warning = false;
+  EventType type = EventType::kNormal;
   bool operator==(const DecisionEvent&) const = default;
 };
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "rollway/common/clock.h"
+#include "rollway/common/log.h"
 #include "rollway/common/result.h"
 
 namespace rollway::store {
@@ -79,6 +80,21 @@ struct StoreOptions {
   // service (so at most eventHistory + pruneEvery - 1 are kept), and at open.
   int eventHistory = 10'000;
   int pruneEvery = 100;
+  // Where the store reports a failure streak of its writes (once when it starts, once
+  // when it ends); null = nowhere.
+  Logger logger;
+  // The SQLite VFS to open the file with; empty = SQLite's default. Tests pass a
+  // fault-injecting one.
+  std::string vfs;
+};
+
+// The controller's writes that could not be committed yet (see Store).
+struct PendingWrites {
+  size_t statuses = 0;
+  size_t revisionPhases = 0;
+  size_t instances = 0;  // upserts and deletes
+  size_t events = 0;
+  size_t total() const { return statuses + revisionPhases + instances + events; }
 };
 
 // One running (or last known) process of a service, as the supervisor records it so
@@ -95,18 +111,64 @@ struct InstanceRecord {
   int64_t createdAtMs = 0;     // filled in by the store on first upsert
 };
 
-// Durable state of one daemon: an SQLite database in WAL mode with synchronous=FULL,
-// so a committed apply survives a crash or power loss. Every method is one transaction.
+// Durable state of one daemon: an SQLite database in WAL mode with synchronous=FULL.
 // Not thread-safe: one owner (the control plane's store thread) calls it.
+//
+// Two kinds of writes:
+// - apply, deleteService, pruneRevisions (user requests, structural changes): one
+//   transaction each, durable when they return. A storage failure is their error:
+//   kStorageFull (the file system is full), kIo (I/O error, read-only file system,
+//   damaged file), kUnavailable (locked by another process); nothing is written.
+// - setServiceStatus, setRevisionPhase, upsertInstance, deleteInstance, appendEvent (the
+//   controller's record of what it did): idempotent by key, so they are kept in memory
+//   as pending writes (the latest value per key, every event) and committed together
+//   in one transaction: at once, or when the outermost Batch ends. A commit that fails
+//   keeps them pending, and they go with the next transaction that succeeds (any
+//   write, or the next batch), so they never fail for storage reasons. Reads include
+//   pending writes, so the store's answers stay current during a failure streak.
+// Every transaction writes the pending writes first. A failure streak is logged once
+// when it starts and once when a commit succeeds again (StoreOptions::logger).
 class Store {
  public:
-  // Opens (creating if needed) the database at `path`, migrates its schema and prunes
-  // the event history to `options`. kInvalidArgument when an option is below 1.
+  // Opens the database at `path`, migrates its schema and prunes the event history to
+  // `options`. A missing file is created (built beside `path`, then linked into place,
+  // so an existing file is never a half-made one). An existing file that is empty, not
+  // SQLite, fails `PRAGMA quick_check`, or has a schema newer than this binary is
+  // refused with a message naming it and what to do, and left untouched (kIo).
+  // kInvalidArgument when an option is below 1.
   static Result<std::unique_ptr<Store>> open(const std::string& path, const Clock& clock,
                                              StoreOptions options = {});
+  // Tries once more to commit pending writes.
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
+
+  // Defers the commit of pending writes to the end of the batch, so that all the state
+  // changes of one reconcile pass cost one transaction (one fsync). Batches nest: an
+  // inner one joins the outermost, which commits on commit() or destruction. Writes of
+  // the first kind above still commit on return (with the batch's writes so far).
+  // A Batch must not outlive its Store.
+  class Batch {
+   public:
+    ~Batch();  // commit(); a failure leaves the writes pending (see above)
+    Batch(Batch&& other) noexcept;
+    Batch& operator=(Batch&&) = delete;
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+    // Ends this batch; the outermost one commits the pending writes and returns that
+    // commit's error (the writes then stay pending). Later calls do nothing.
+    Result<void> commit();
+
+   private:
+    friend class Store;
+    explicit Batch(Store* store) : store_(store) {}
+    Store* store_;  // null once ended or moved from
+  };
+  [[nodiscard]] Batch beginBatch();
+
+  // The controller's writes not committed yet (non-zero only during a failure streak or
+  // inside a batch).
+  PendingWrites pendingWrites() const;
 
   // Applies several services as one unit: all are stored or none. An identical spec
   // is a no-op (kUnchanged, no event); a changed spec bumps the generation; a changed
@@ -118,11 +180,14 @@ class Store {
   Result<ServiceRecord> getService(const std::string& name);
   // Removes the service and its revisions (events stay). kNotFound when absent.
   Result<void> deleteService(const std::string& name);
+  // Pending write. kNotFound when there is no such service, kInvalidArgument when the
+  // status is not JSON.
   Result<void> setServiceStatus(const std::string& name, const std::string& statusJson);
 
   // Newest number first. kNotFound when the service does not exist.
   Result<std::vector<RevisionRecord>> listRevisions(const std::string& service);
   Result<RevisionRecord> getRevision(const std::string& service, int64_t number);
+  // Pending write. kNotFound when there is no such revision.
   Result<void> setRevisionPhase(const std::string& service, int64_t number, const std::string& phase);
   // Deletes the oldest revisions beyond `keep`, never one listed in `protect`.
   // Like revisionHistoryLimit, `keep` counts old revisions: the current revision is
@@ -131,17 +196,21 @@ class Store {
   // kInvalidArgument when keep < 0.
   Result<int> pruneRevisions(const std::string& service, int keep, const std::vector<int64_t>& protect);
 
-  // Appends an event (id and, when 0, time are filled in) and returns its id.
+  // Appends an event (time filled in when 0) and returns its id (pending write: the id
+  // it gets when committed). kInvalidArgument without a reason. Pending events beyond
+  // eventHistory per service are dropped, oldest first, as pruning would.
   Result<int64_t> appendEvent(Event event);
   // Oldest first: the newest `limit` events, or with afterId the next `limit` after it.
   Result<std::vector<Event>> listEvents(const EventFilter& filter);
 
-  // Inserts or replaces the instance `record.name` (createdAtMs is kept from the first
-  // insert; filled in from the clock when 0).
+  // Pending write: inserts or replaces the instance `record.name` (createdAtMs is kept
+  // from the first insert; filled in from the clock when 0). The first record of a name
+  // is committed before this returns, even inside a batch (an instance is recorded
+  // before it is forked). kInvalidArgument without a name.
   Result<void> upsertInstance(const InstanceRecord& record);
   // Ordered by name; `service` empty = all.
   Result<std::vector<InstanceRecord>> listInstances(const std::string& service = "");
-  // kNotFound when absent.
+  // Pending write. kNotFound when absent.
   Result<void> deleteInstance(const std::string& name);
 
   // Schema version, for diagnostics.

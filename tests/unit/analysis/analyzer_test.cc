@@ -2,16 +2,25 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include <asio/executor_work_guard.hpp>
+
 namespace rollway::analysis {
 namespace {
 
 // Answers every fetch with a fixed result and records what it was asked.
+// It may be asked from a pool thread: it records which.
 class ScriptedProvider final : public Provider {
  public:
   Result<std::optional<double>> answer = std::optional<double>();
   std::vector<std::string> asked;
+  std::thread::id askedOn;
   Result<std::optional<double>> fetch(const spec::Metric& metric, const WindowInput&) override {
     asked.push_back(metric.name);
+    askedOn = std::this_thread::get_id();
     return answer;
   }
 };
@@ -217,6 +226,98 @@ TEST_F(AnalyzerFixture, ConditionsAreParsedOnce) {
   Analyzer analyzer(analysisOf({builtinMetric("error-rate", "< 0.01")}), prometheus, webhook);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(analyzer.measure(windowOf(statsOf(100, 0))).verdict, Verdict::kSuccessful);
   EXPECT_EQ(analyzer.analysis().metrics.size(), 1u);
+}
+
+// measureAsync: the providers are asked on the pool, the verdict comes back on the io
+// thread, and nothing is delivered to an owner that is gone.
+struct AnalyzerAsync : AnalyzerFixture {
+  asio::io_context io;
+  std::shared_ptr<int> owner = std::make_shared<int>(0);
+
+  spec::Metric promMetric() {
+    spec::Metric m;
+    m.name = "prom-5xx";
+    m.provider = spec::MetricProvider::kPrometheus;
+    m.successCondition = "== 0";
+    return m;
+  }
+  // Runs io until `got` is set or 5 s pass.
+  bool runUntil(const std::optional<Measurement>& got) {
+    io.restart();
+    auto guard = asio::make_work_guard(io);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!got && std::chrono::steady_clock::now() < deadline) io.run_one_for(std::chrono::milliseconds(10));
+    return got.has_value();
+  }
+};
+
+TEST_F(AnalyzerAsync, ProvidersAreAskedOnThePoolAndTheVerdictComesBackOnTheIoThread) {
+  BlockingPool pool({"analysis pool", 1, 4});
+  prometheus.answer = std::optional<double>(1.0);
+  std::optional<Measurement> got;
+  std::thread::id deliveredOn;
+  {
+    // The analyzer is a temporary of the caller: what runs later holds its own copy.
+    Analyzer analyzer(analysisOf({promMetric(), builtinMetric("error-rate", "< 0.01")}), prometheus, webhook);
+    analyzer.measureAsync(windowOf(statsOf(500, 0.5)), pool, io, owner, [&](Measurement m) {
+      deliveredOn = std::this_thread::get_id();
+      got = std::move(m);
+    });
+    EXPECT_FALSE(got) << "never inline";
+  }
+  ASSERT_TRUE(runUntil(got));
+  EXPECT_EQ(deliveredOn, std::this_thread::get_id());
+  EXPECT_NE(prometheus.askedOn, std::this_thread::get_id());
+  EXPECT_EQ(prometheus.asked, std::vector<std::string>{"prom-5xx"});
+  EXPECT_EQ(got->verdict, Verdict::kFailed);
+  ASSERT_EQ(got->metrics.size(), 2u);
+  EXPECT_EQ(got->metrics[0].message, "prom-5xx 1 fails == 0");
+  EXPECT_EQ(got->metrics[1].message, "error-rate 0.5 fails < 0.01");
+}
+
+TEST_F(AnalyzerAsync, BuiltinMetricsAloneNeedNoPool) {
+  // A pool that takes nothing: builtin metrics do not need it.
+  BlockingPool pool({"analysis pool", 1, 0});
+  Analyzer analyzer(analysisOf({builtinMetric("error-rate", "< 0.01")}), prometheus, webhook);
+  EXPECT_FALSE(analyzer.needsProviders());
+  std::optional<Measurement> got;
+  analyzer.measureAsync(windowOf(statsOf(500, 0)), pool, io, owner, [&](Measurement m) { got = std::move(m); });
+  EXPECT_FALSE(got) << "never inline";
+  ASSERT_TRUE(runUntil(got));
+  EXPECT_EQ(got->verdict, Verdict::kSuccessful) << got->summary;
+}
+
+TEST_F(AnalyzerAsync, AFullPoolMakesProviderMetricsInconclusiveWithItsReason) {
+  BlockingPool pool({"analysis pool", 1, 0});
+  Analyzer analyzer(analysisOf({promMetric(), builtinMetric("error-rate", "< 0.01")}), prometheus, webhook);
+  EXPECT_TRUE(analyzer.needsProviders());
+  std::optional<Measurement> got;
+  analyzer.measureAsync(windowOf(statsOf(500, 0)), pool, io, owner, [&](Measurement m) { got = std::move(m); });
+  EXPECT_FALSE(got) << "never inline";
+  ASSERT_TRUE(runUntil(got));
+  EXPECT_TRUE(prometheus.asked.empty());
+  EXPECT_EQ(got->verdict, Verdict::kInconclusive);
+  EXPECT_EQ(got->metrics[0].message,
+            "prom-5xx: analysis pool is full: 0 works are already waiting for one of its 1 thread(s)");
+  EXPECT_EQ(got->metrics[1].verdict, Verdict::kSuccessful);
+}
+
+TEST_F(AnalyzerAsync, NothingIsDeliveredOnceTheOwnerIsGone) {
+  BlockingPool pool({"analysis pool", 1, 4});
+  Analyzer analyzer(analysisOf({promMetric()}), prometheus, webhook);
+  Analyzer builtinOnly(analysisOf({builtinMetric("error-rate", "< 0.01")}), prometheus, webhook);
+  bool called = false;
+  analyzer.measureAsync(windowOf(statsOf(500, 0)), pool, io, owner, [&](Measurement) { called = true; });
+  builtinOnly.measureAsync(windowOf(statsOf(500, 0)), pool, io, owner, [&](Measurement) { called = true; });
+  owner.reset();
+  pool.shutdown();  // the fetch has run or was dropped: its completion is posted either way
+  // A live owner's measurement, posted last, shows that the io_context ran the others.
+  auto other = std::make_shared<int>(0);
+  std::optional<Measurement> last;
+  builtinOnly.measureAsync(windowOf(statsOf(500, 0)), pool, io, other, [&](Measurement m) { last = std::move(m); });
+  ASSERT_TRUE(runUntil(last));
+  io.poll();
+  EXPECT_FALSE(called);
 }
 
 }  // namespace

@@ -139,6 +139,23 @@ TEST(Condition, NestingIsBounded) {
   EXPECT_FALSE(Condition::parse("< " + std::string(100000, '(') + "1"));
 }
 
+// A long operator chain is a tree as deep as it is long: evaluating 15 000 terms
+// overflowed the stack (the condition fuzzer's crash). Bounded at 64 operators.
+TEST(Condition, OperatorChainsAreBounded) {
+  std::string chain = "<";
+  for (int i = 0; i < 64; ++i) chain += " 1 -";
+  chain += " 1";
+  ASSERT_TRUE(Condition::parse(chain));
+  std::string longer = "< 1 * " + chain.substr(2);
+  EXPECT_NE(parseError(longer).find("too many operators (at most 64)"), std::string::npos) << parseError(longer);
+  std::string huge = "< 1";
+  for (int i = 0; i < 15000; ++i) huge += "-1";
+  EXPECT_FALSE(Condition::parse(huge));
+  std::string terms = "canary.p99";
+  for (int i = 0; i < 15000; ++i) terms += " + stable.p99";
+  EXPECT_FALSE(Condition::parse(terms + " < 1"));
+}
+
 TEST(Condition, EvaluationErrorsAreValues) {
   EXPECT_EQ(evaluateError("< 1 / 0", {}, 0.5), "division by zero");
   EXPECT_EQ(evaluateError("canary.errorRate / stable.errorRate < 2",

@@ -6,7 +6,7 @@
 namespace rollway::cli {
 namespace {
 
-RolloutStatus status(int64_t revision, const std::string& phase, int64_t updated = 0, int64_t available = 0) {
+RolloutStatus status(int64_t revision, api::RolloutPhase phase, int64_t updated = 0, int64_t available = 0) {
   RolloutStatus s;
   s.observedGeneration = 5;
   s.revision = revision;
@@ -30,29 +30,29 @@ RolloutStatus canary(RolloutStatus s, int stepIndex, int steps, int weight) {
 using Lines = std::vector<std::string>;
 
 TEST(RolloutStatus, ReadsTheReplyAndToleratesMissingFields) {
-  auto s = controller::statusFromJson({{"revision", 3}, {"version", "v2"}, {"replicas", 4}, {"phase", "Paused"},
+  auto s = api::statusFromJson({{"revision", 3}, {"version", "v2"}, {"replicas", 4}, {"phase", "Paused"},
                                     {"rolledBackFrom", 2}, {"message", nullptr}});
   EXPECT_EQ(s.revision, 3);
   EXPECT_EQ(s.version, "v2");
   EXPECT_EQ(s.replicas, 4);
-  EXPECT_EQ(s.phase, "Paused");
+  EXPECT_EQ(s.phase, api::RolloutPhase::kPaused);
   EXPECT_EQ(s.rolledBackFrom, 2);
   EXPECT_EQ(s.message, "");
-  EXPECT_EQ(controller::statusFromJson(nlohmann::json(nullptr)).revision, 0);
+  EXPECT_EQ(api::statusFromJson(nlohmann::json(nullptr)).revision, 0);
 }
 
 TEST(RolloutWatch, PrintsProgressOnlyWhenItChangesThenSucceeds) {
   RolloutWatch w("web", 5);
-  auto step = w.observe(status(3, "Progressing", 2, 3));
+  auto step = w.observe(status(3, api::RolloutPhase::kProgressing, 2, 3));
   EXPECT_EQ(step.verdict, RolloutVerdict::kWaiting);
   EXPECT_EQ(step.lines, Lines{"Waiting for rollout of service/web to revision 3 (v2): 2 of 4 updated, 3 available..."});
   EXPECT_EQ(w.watchedRevision(), 3);
-  EXPECT_TRUE(w.observe(status(3, "Progressing", 2, 3)).lines.empty());
-  auto terminating = status(3, "Progressing", 4, 4);
+  EXPECT_TRUE(w.observe(status(3, api::RolloutPhase::kProgressing, 2, 3)).lines.empty());
+  auto terminating = status(3, api::RolloutPhase::kProgressing, 4, 4);
   terminating.terminatingReplicas = 1;
   EXPECT_EQ(w.observe(terminating).lines,
             Lines{"Waiting for rollout of service/web to revision 3 (v2): 4 of 4 updated, 4 available, 1 terminating..."});
-  step = w.observe(status(3, "Complete", 4, 4));
+  step = w.observe(status(3, api::RolloutPhase::kComplete, 4, 4));
   EXPECT_EQ(step.verdict, RolloutVerdict::kComplete);
   EXPECT_EQ(step.lines, Lines{"service/web successfully rolled out to revision 3 (v2)"});
   EXPECT_EQ(exitCodeFor(step.verdict), 0);
@@ -60,12 +60,12 @@ TEST(RolloutWatch, PrintsProgressOnlyWhenItChangesThenSucceeds) {
 
 TEST(RolloutWatch, WaitsUntilTheControllerHasSeenTheGeneration) {
   RolloutWatch w("web", 6);
-  auto stale = status(2, "Complete", 4, 4);  // observedGeneration 5: the old rollout, done
+  auto stale = status(2, api::RolloutPhase::kComplete, 4, 4);  // observedGeneration 5: the old rollout, done
   auto step = w.observe(stale);
   EXPECT_EQ(step.verdict, RolloutVerdict::kWaiting);
   EXPECT_EQ(step.lines, Lines{"Waiting for the controller to act on generation 6 of service/web..."});
   EXPECT_EQ(w.watchedRevision(), 0);
-  auto fresh = status(3, "Progressing", 0, 4);
+  auto fresh = status(3, api::RolloutPhase::kProgressing, 0, 4);
   fresh.observedGeneration = 6;
   w.observe(fresh);
   EXPECT_EQ(w.watchedRevision(), 3);
@@ -73,8 +73,8 @@ TEST(RolloutWatch, WaitsUntilTheControllerHasSeenTheGeneration) {
 
 TEST(RolloutWatch, FailedRolloutEndsWithTheMessage) {
   RolloutWatch w("web", 5);
-  w.observe(status(3, "Progressing", 1, 4));
-  auto failed = status(3, "Failed", 1, 4);
+  w.observe(status(3, api::RolloutPhase::kProgressing, 1, 4));
+  auto failed = status(3, api::RolloutPhase::kFailed, 1, 4);
   failed.message = "progress deadline exceeded";
   auto step = w.observe(failed);
   EXPECT_EQ(step.verdict, RolloutVerdict::kFailed);
@@ -84,8 +84,8 @@ TEST(RolloutWatch, FailedRolloutEndsWithTheMessage) {
 
 TEST(RolloutWatch, AutomaticRollbackAwayFromTheWatchedRevisionEndsIt) {
   RolloutWatch w("web", 5);
-  w.observe(status(3, "Progressing", 1, 4));
-  auto back = status(2, "Progressing", 3, 4);
+  w.observe(status(3, api::RolloutPhase::kProgressing, 1, 4));
+  auto back = status(2, api::RolloutPhase::kProgressing, 3, 4);
   back.rolledBackFrom = 3;
   back.message = "error rate 7% > 1%";
   auto step = w.observe(back);
@@ -95,23 +95,15 @@ TEST(RolloutWatch, AutomaticRollbackAwayFromTheWatchedRevisionEndsIt) {
   EXPECT_TRUE(step.lines.empty());
 }
 
-TEST(RolloutWatch, RolledBackPhaseOnTheWatchedRevisionEndsIt) {
-  RolloutWatch w("web", 5);
-  w.observe(status(3, "Progressing", 1, 4));
-  auto step = w.observe(status(3, "RolledBack", 0, 4));
-  EXPECT_EQ(step.verdict, RolloutVerdict::kRolledBack);
-  EXPECT_EQ(step.error, "rollout of service/web to revision 3 (v2) was rolled back");
-}
-
 TEST(RolloutWatch, FollowsANewerRevisionAppliedMeanwhile) {
   RolloutWatch w("web", 5);
-  w.observe(status(3, "Progressing", 1, 4));
-  auto step = w.observe(status(4, "Progressing", 0, 4));
+  w.observe(status(3, api::RolloutPhase::kProgressing, 1, 4));
+  auto step = w.observe(status(4, api::RolloutPhase::kProgressing, 0, 4));
   EXPECT_EQ(step.verdict, RolloutVerdict::kWaiting);
   EXPECT_EQ(step.lines, (Lines{"service/web: revision 4 was applied meanwhile; following it",
                                "Waiting for rollout of service/web to revision 4 (v3): 0 of 4 updated, 4 available..."}));
   EXPECT_EQ(w.watchedRevision(), 4);
-  EXPECT_EQ(w.observe(status(4, "Complete", 4, 4)).verdict, RolloutVerdict::kComplete);
+  EXPECT_EQ(w.observe(status(4, api::RolloutPhase::kComplete, 4, 4)).verdict, RolloutVerdict::kComplete);
 }
 
 TEST(RolloutWatch, PausedForAPersonEndsWithExitThreeAndTheReason) {
@@ -123,11 +115,11 @@ TEST(RolloutWatch, PausedForAPersonEndsWithExitThreeAndTheReason) {
     return step.lines;
   };
   // `rollway rollout pause` (spec.paused): no pauseReason.
-  EXPECT_EQ(pausedLines(status(3, "Paused", 2, 4)),
+  EXPECT_EQ(pausedLines(status(3, api::RolloutPhase::kPaused, 2, 4)),
             Lines{"Rollout of service/web to revision 3 (v2) is paused: 2 of 4 updated, 4 available "
                   "(continue with: rollway rollout resume web)"});
   // A `pause: {}` step (or a blue-green preview, inconclusive analysis): the message.
-  auto s = canary(status(3, "Paused", 1, 4), 2, 5, 20);
+  auto s = canary(status(3, api::RolloutPhase::kPaused, 1, 4), 2, 5, 20);
   s.pauseReason = "step 3/5 is a pause: waiting for `rollway rollout promote web`";
   s.message = s.pauseReason + "; 1 of 4 updated, 4 available";
   EXPECT_EQ(pausedLines(s), Lines{"Rollout of service/web to revision 3 (v2) is paused: step 3/5 is a pause: waiting "
@@ -136,8 +128,8 @@ TEST(RolloutWatch, PausedForAPersonEndsWithExitThreeAndTheReason) {
 
 TEST(RolloutWatch, DegradedIsAnAbortWithTheReason) {
   RolloutWatch w("web", 5);
-  w.observe(canary(status(3, "Progressing", 1, 4), 1, 5, 10));
-  auto s = canary(status(3, "Degraded", 0, 4), 1, 5, 0);
+  w.observe(canary(status(3, api::RolloutPhase::kProgressing, 1, 4), 1, 5, 10));
+  auto s = canary(status(3, api::RolloutPhase::kDegraded, 0, 4), 1, 5, 0);
   s.aborted = true;
   s.stableRevision = 2;
   s.abortReason = "analysis failed 3 time(s) in a row: error-rate 0.31 fails < 0.01";
@@ -152,14 +144,14 @@ TEST(RolloutWatch, DegradedIsAnAbortWithTheReason) {
   EXPECT_EQ(exitCodeFor(step.verdict), 1);
 
   RolloutWatch bare("web", 5);  // no abortReason: the message
-  auto noReason = status(3, "Degraded", 0, 4);
+  auto noReason = status(3, api::RolloutPhase::kDegraded, 0, 4);
   noReason.message = "aborted by hand";
   EXPECT_EQ(bare.observe(noReason).error, "rollout of service/web to revision 3 (v2) was aborted: aborted by hand");
 }
 
 TEST(RolloutWatch, CanaryLinesShowTheStepAndTheAnalysisOnChange) {
   RolloutWatch w("web", 5);
-  auto s = canary(status(3, "Progressing", 2, 4), 1, 5, 30);
+  auto s = canary(status(3, api::RolloutPhase::kProgressing, 2, 4), 1, 5, 30);
   EXPECT_EQ(w.observe(s).lines, Lines{"Waiting for rollout of service/web to revision 3 (v2): 2 of 4 updated, "
                                       "4 available; step 2/5, 30% of traffic on revision 3 (v2)..."});
   s.analysis = {{"verdict", "Successful"},
@@ -178,7 +170,7 @@ TEST(RolloutWatch, CanaryLinesShowTheStepAndTheAnalysisOnChange) {
 }
 
 TEST(StrategyProgress, CanaryBlueGreenAndRollingUpdate) {
-  auto s = status(3, "Progressing", 1, 4);
+  auto s = status(3, api::RolloutPhase::kProgressing, 1, 4);
   EXPECT_EQ(strategyProgress(s), "");
   s.strategy = "RollingUpdate";
   EXPECT_EQ(strategyProgress(s), "");
@@ -211,7 +203,7 @@ TEST(AnalysisLine, OneEntryPerMetricAndNothingWithoutAWindow) {
 
 TEST(RolloutWatch, ShowsARoutingSnapshotTheProxyDidNotTake) {
   RolloutWatch w("web", 5);
-  auto s = status(3, "Progressing", 4, 4);
+  auto s = status(3, api::RolloutPhase::kProgressing, 4, 4);
   s.terminatingReplicas = 1;
   s.routingError = "proxy rejected routing snapshot 7: listeners[0].listen: bad address";
   EXPECT_EQ(w.observe(s).lines,
@@ -229,7 +221,7 @@ TEST(RolloutWatch, ShowsARoutingSnapshotTheProxyDidNotTake) {
 }
 
 TEST(DescribeRollout, RollingUpdateShowsTheBasics) {
-  auto s = status(3, "Complete", 4, 4);
+  auto s = status(3, api::RolloutPhase::kComplete, 4, 4);
   s.strategy = "RollingUpdate";
   s.message = "revision 3 (v2) rolled out: 4 of 4 updated, 4 available";
   s.stableRevision = 3;
@@ -242,7 +234,7 @@ TEST(DescribeRollout, RollingUpdateShowsTheBasics) {
 }
 
 TEST(DescribeRollout, CanaryShowsStepWeightsReasonsAndTheLastAnalysis) {
-  auto s = canary(status(3, "Degraded", 1, 4), 1, 5, 0);
+  auto s = canary(status(3, api::RolloutPhase::kDegraded, 1, 4), 1, 5, 0);
   s.canaryReplicas = 0;
   s.message = "revision 3 (v2) was aborted";
   s.aborted = true;
@@ -272,7 +264,7 @@ TEST(DescribeRollout, CanaryShowsStepWeightsReasonsAndTheLastAnalysis) {
 }
 
 TEST(DescribeRollout, BlueGreenShowsThePreviewAndThePauseReason) {
-  auto s = status(3, "Paused", 4, 8);
+  auto s = status(3, api::RolloutPhase::kPaused, 4, 8);
   s.strategy = "BlueGreen";
   s.stepIndex = 1;
   s.canaryReplicas = 4;
@@ -288,13 +280,13 @@ TEST(DescribeRollout, BlueGreenShowsThePreviewAndThePauseReason) {
 
 TEST(RolloutWatch, AlreadyCompleteAtTheFirstReply) {
   RolloutWatch w("web", 5);
-  auto step = w.observe(status(2, "Complete", 4, 4));
+  auto step = w.observe(status(2, api::RolloutPhase::kComplete, 4, 4));
   EXPECT_EQ(step.verdict, RolloutVerdict::kComplete);
   EXPECT_EQ(step.lines, Lines{"service/web successfully rolled out to revision 2 (v1)"});
 }
 
 TEST(ProgressBar, ShowsAvailableAndUpdatedCells) {
-  auto s = status(3, "Progressing", 2, 3);
+  auto s = status(3, api::RolloutPhase::kProgressing, 2, 3);
   s.updatedAvailableReplicas = 1;
   EXPECT_EQ(progressBar(s, 8), "[==--    ] 2/4 updated, 3/4 available");
   s.updatedAvailableReplicas = 4;

@@ -6,43 +6,12 @@
 #include <algorithm>
 
 #include "fakes/controller_harness.h"
+#include "fakes/loop_helpers.h"
 
 namespace rollway::controller::fakes {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string spec(const std::string& version, int replicas = 2, const std::string& strategy = "") {
-  return "apiVersion: rollway.dev/v1\nkind: Service\nmetadata: {name: web}\nspec:\n  replicas: " +
-         std::to_string(replicas) +
-         "\n  listen: 127.0.0.1:18080\n  progressDeadlineSeconds: 60\n"
-         "  template:\n    version: " +
-         version +
-         "\n    command: [/bin/app, --port, \"${PORT}\"]\n"
-         "    readinessProbe: {httpGet: {path: /ready}, periodSeconds: 1}\n" +
-         strategy;
-}
-
-const std::string kRollingSurgeOne =
-    "  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}\n";
-
-int readyCount(ControllerHarness& h) {
-  int n = 0;
-  for (const auto& i : h.instances()) n += i.value("ready", false) ? 1 : 0;
-  return n;
-}
-
-bool has(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
-
-// Brings v1 up to Complete.
-void firstRollout(ControllerHarness& h, const std::string& strategy = kRollingSurgeOne, int replicas = 2) {
-  h.apply(spec("v1", replicas, strategy));
-  ASSERT_TRUE(h.ctl().start());
-  h.pass();
-  ASSERT_EQ(h.runtime.count("start"), static_cast<size_t>(replicas));
-  h.makeHealthy("v1");
-  ASSERT_EQ(h.status().value("phase", ""), "Complete") << h.status().dump(2);
-}
 
 TEST(ControllerLoop, FirstRolloutStartsProbesAndRoutesEveryReplica) {
   ControllerHarness h;
@@ -223,6 +192,22 @@ int canaryWeightPushed(ControllerHarness& h) {
   return 0;
 }
 
+// v2 applied over a complete v1 with `strategy`; its first instances healthy.
+void startV2(ControllerHarness& h, const std::string& strategy, int replicas = 2) {
+  h.apply(spec("v2", replicas, strategy));
+  h.pass();
+  h.makeHealthy("v2");
+}
+
+// The canary of kCanary promoted past its pause to Complete.
+void finishCanary(ControllerHarness& h) {
+  ASSERT_TRUE(h.ctl().promote("web"));
+  h.pass();
+  h.makeHealthy("v2");
+  h.exitTerminated();
+  ASSERT_EQ(h.status().value("phase", ""), "Complete") << h.status().dump(2);
+}
+
 TEST(ControllerLoop, CanaryStepsPauseThenPromoteThenStableDrains) {
   ControllerHarness h;
   firstRollout(h, kCanary, 2);
@@ -247,9 +232,7 @@ TEST(ControllerLoop, CanaryStepsPauseThenPromoteThenStableDrains) {
 TEST(ControllerLoop, CanaryAbortPutsWeightZeroAndDrainsTheCanaryRetryStartsOver) {
   ControllerHarness h;
   firstRollout(h, kCanary, 2);
-  h.apply(spec("v2", 2, kCanary));
-  h.pass();
-  h.makeHealthy("v2");
+  startV2(h, kCanary);
   ASSERT_EQ(canaryWeightPushed(h), 50);
   ASSERT_TRUE(h.ctl().abort("web"));
   EXPECT_EQ(canaryWeightPushed(h), 0) << "weight 0 in one swap, before the canary drains";
@@ -299,14 +282,8 @@ TEST(ControllerLoop, BlueGreenPreviewThenOneSwapThenOldGoesAfterTheDelay) {
 TEST(ControllerLoop, UndoWithoutStepsGoesStraightToAllTraffic) {
   ControllerHarness h;
   firstRollout(h, kCanary, 2);
-  h.apply(spec("v2", 2, kCanary));
-  h.pass();
-  h.makeHealthy("v2");
-  ASSERT_TRUE(h.ctl().promote("web"));
-  h.pass();
-  h.makeHealthy("v2");
-  h.exitTerminated();
-  ASSERT_EQ(h.status().value("phase", ""), "Complete");
+  startV2(h, kCanary);
+  finishCanary(h);
   // rollout undo (the API applies the old template, then skipSteps).
   auto reasonsBefore = h.eventReasons();
   auto stepsBefore = std::count(reasonsBefore.begin(), reasonsBefore.end(), "CanaryStep");
@@ -321,6 +298,152 @@ TEST(ControllerLoop, UndoWithoutStepsGoesStraightToAllTraffic) {
   EXPECT_TRUE(h.names("v2").empty());
   auto reasons = h.eventReasons();
   EXPECT_EQ(std::count(reasons.begin(), reasons.end(), "CanaryStep"), stepsBefore) << "no step ran";
+}
+
+// ---- Analysis through the providers, and the verbs that change a spec ----
+
+const std::string kAnalysis =
+    "  analysis:\n    interval: 5s\n    failureLimit: 1\n    minRequests: 0\n    metrics:\n"
+    "      - name: prom-errors\n        successCondition: \"== 0\"\n"
+    "        provider: {prometheus: {address: \"http://127.0.0.1:9\", query: \"x\"}}\n";
+const std::string kCanaryWithAnalysis =
+    "  strategy:\n    type: Canary\n    canary:\n      steps:\n        - setWeight: 50\n        - analysis: {}\n" +
+    kAnalysis;
+
+// Moves the clock one analysis interval at a time until `done` (at most `rounds`).
+template <typename F>
+void analysisRounds(ControllerHarness& h, int rounds, F done) {
+  for (int i = 0; i < rounds && !done(); ++i) h.after(5s);
+}
+
+TEST(ControllerLoop, CanaryAnalysisStepPassesOnAGoodWindowThenGoesOn) {
+  ControllerHarness h;
+  h.proxy.metricsJson = {{"services", nlohmann::json::object()}};
+  h.prometheus.value = 0.0;
+  firstRollout(h, kCanaryWithAnalysis, 2);
+  startV2(h, kCanaryWithAnalysis);
+  ASSERT_EQ(h.status().value("stepIndex", -1), 1);
+  analysisRounds(h, 4, [&] { return h.status().value("stepIndex", -1) == 2; });
+  EXPECT_EQ(h.status().value("stepIndex", -1), 2) << h.status().dump(2);
+  EXPECT_GE(h.prometheus.calls, 1);
+  EXPECT_EQ(h.status()["analysis"].value("verdict", ""), "Successful") << h.status()["analysis"].dump();
+  h.makeHealthy("v2");
+  h.exitTerminated();
+  EXPECT_EQ(h.status().value("phase", ""), "Complete");
+}
+
+TEST(ControllerLoop, CanaryAnalysisFailingAbortsToTheStable) {
+  ControllerHarness h;
+  h.proxy.metricsJson = {{"services", nlohmann::json::object()}};
+  h.prometheus.value = 3.0;
+  firstRollout(h, kCanaryWithAnalysis, 2);
+  startV2(h, kCanaryWithAnalysis);
+  analysisRounds(h, 6, [&] { return h.status().value("aborted", false); });
+  EXPECT_TRUE(h.status().value("aborted", false)) << h.status().dump(2);
+  EXPECT_TRUE(has(h.eventReasons(), "RolloutAborted"));
+  EXPECT_EQ(canaryWeightPushed(h), 0);
+  h.pass();
+  h.exitTerminated();
+  EXPECT_TRUE(h.names("v2").empty());
+  EXPECT_EQ(h.status().value("phase", ""), "Degraded");
+}
+
+TEST(ControllerLoop, RollingUpdateAnalysisFailingRollsBack) {
+  ControllerHarness h;
+  h.proxy.metricsJson = {{"services", nlohmann::json::object()}};
+  h.prometheus.value = 3.0;
+  firstRollout(h, kRollingSurgeOne + kAnalysis, 2);
+  h.apply(spec("v2", 2, kRollingSurgeOne + kAnalysis));
+  h.pass();
+  h.makeHealthy("v2");
+  analysisRounds(h, 6, [&] { return has(h.eventReasons(), "RolledBack"); });
+  EXPECT_TRUE(has(h.eventReasons(), "RolloutAborted"));
+  EXPECT_TRUE(has(h.eventReasons(), "RolledBack"));
+  for (int i = 0; i < 4; ++i) {
+    h.makeHealthy("v1");
+    h.exitTerminated();
+  }
+  EXPECT_EQ(h.status().value("phase", ""), "Complete") << h.status().dump(2);
+  EXPECT_EQ(h.status().value("rolledBackFrom", 0), 2);
+  EXPECT_TRUE(h.names("v2").empty());
+}
+
+TEST(ControllerLoop, UndoWithStepsRunsTheStepsAgain) {
+  ControllerHarness h;
+  firstRollout(h, kCanary, 2);
+  startV2(h, kCanary);
+  finishCanary(h);
+  h.apply(spec("v1", 2, kCanary));  // `rollout undo --with-steps`: no skipSteps
+  h.pass();
+  EXPECT_EQ(h.names("v1").size(), 1u) << "setWeight 50 first";
+  h.makeHealthy("v1");
+  EXPECT_EQ(h.status().value("phase", ""), "Paused");
+}
+
+TEST(ControllerLoop, RestartReplacesEveryInstanceWithoutANewRevision) {
+  ControllerHarness h;
+  firstRollout(h, kRollingSurgeOne, 2);
+  auto before = h.names("v1");
+  h.clock().advance(1s);  // instances created before the restart are the ones it replaces
+  ASSERT_TRUE(h.ctl().restart("web"));
+  for (int i = 0; i < 6; ++i) {
+    h.after(1s);
+    EXPECT_GE(readyCount(h), 2);
+    h.makeHealthy("v1");
+    h.exitTerminated();
+  }
+  auto after = h.names("v1");
+  ASSERT_EQ(after.size(), 2u) << nlohmann::json(h.instances()).dump(2) << h.status().dump(2);
+  for (const auto& name : after) EXPECT_FALSE(has(before, name)) << name;
+  EXPECT_EQ(h.status().value("revision", 0), 1);
+  EXPECT_EQ(h.status().value("phase", ""), "Complete");
+}
+
+TEST(ControllerLoop, ScaleUpAndDownKeepTheRevision) {
+  ControllerHarness h;
+  firstRollout(h, kRollingSurgeOne, 2);
+  h.apply(spec("v1", 4, kRollingSurgeOne));
+  h.pass();
+  EXPECT_EQ(h.runtime.count("start"), 4u);
+  h.makeHealthy("v1");
+  EXPECT_EQ(h.status().value("phase", ""), "Complete");
+  h.apply(spec("v1", 1, kRollingSurgeOne));
+  h.pass();
+  EXPECT_EQ(h.runtime.count("terminate"), 3u);
+  h.exitTerminated();
+  EXPECT_EQ(h.names("v1").size(), 1u);
+  EXPECT_EQ(h.status().value("revision", 0), 1);
+}
+
+TEST(ControllerLoop, PausedSpecHoldsANewVersionUntilResumed) {
+  ControllerHarness h;
+  firstRollout(h, kRollingSurgeOne, 2);
+  h.apply(spec("v2", 2, kRollingSurgeOne + "  paused: true\n"));
+  h.pass();
+  h.after(120s);
+  EXPECT_TRUE(h.names("v2").empty());
+  EXPECT_EQ(h.status().value("phase", ""), "Paused");
+  EXPECT_FALSE(has(h.eventReasons(), "ProgressDeadlineExceeded")) << "a paused rollout has no deadline";
+  h.apply(spec("v2", 2, kRollingSurgeOne));
+  h.pass();
+  EXPECT_EQ(h.names("v2").size(), 1u);
+}
+
+TEST(ControllerLoop, ChangingStrategyMidCanaryFinishesAsARollingUpdate) {
+  ControllerHarness h;
+  firstRollout(h, kCanary, 2);
+  startV2(h, kCanary);
+  ASSERT_EQ(h.status().value("phase", ""), "Paused");
+  h.apply(spec("v2", 2, kRollingSurgeOne));  // same template: no new revision
+  for (int i = 0; i < 6 && h.status().value("phase", "") != "Complete"; ++i) {
+    h.pass();
+    h.makeHealthy("v2");
+    h.exitTerminated();
+  }
+  EXPECT_EQ(h.status().value("phase", ""), "Complete") << h.status().dump(2);
+  EXPECT_EQ(h.names("v2").size(), 2u);
+  EXPECT_TRUE(h.names("v1").empty());
+  EXPECT_EQ(h.status().value("revision", 0), 2);
 }
 
 TEST(ControllerLoop, ShutdownAllDrainsEveryInstanceThenStopsTheProxy) {

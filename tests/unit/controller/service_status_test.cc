@@ -91,33 +91,6 @@ TEST(BuildRoutingSnapshot, ServicesSharingAListenerShareOneListener) {
   EXPECT_EQ(snapshot.listeners[0].services.size(), 2u);
 }
 
-TEST(ServiceStatus, JsonRoundTripAndToleratesGarbage) {
-  ServiceStatus s;
-  s.revision = 3;
-  s.phase = "Paused";
-  s.canaryWeight = 30;
-  s.aborted = true;
-  s.abortReason = "error-rate 0.3 fails < 0.01";
-  s.analysis = {{"verdict", "Failed"}};
-  s.stableHash = "abc";
-  EXPECT_EQ(statusFromJson(toJson(s).dump()), s);
-  EXPECT_EQ(statusFromJson(std::string("not json")), ServiceStatus{});
-  auto wrongTypes = statusFromJson(nlohmann::json{{"revision", "three"}, {"aborted", 1}, {"phase", 7}});
-  EXPECT_EQ(wrongTypes.revision, 0);
-  EXPECT_FALSE(wrongTypes.aborted);
-  EXPECT_EQ(wrongTypes.phase, "Progressing");
-}
-
-TEST(ServiceStatus, ProgressMessage) {
-  ServiceStatus s;
-  s.replicas = 4;
-  s.updatedReplicas = 2;
-  s.availableReplicas = 3;
-  s.totalReplicas = 5;
-  s.terminatingReplicas = 1;
-  EXPECT_EQ(progressMessage(s), "2 of 4 updated, 3 available, 3 old, 1 terminating");
-}
-
 }  // namespace status_test
 }  // namespace rollway::controller
 

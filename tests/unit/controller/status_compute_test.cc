@@ -37,7 +37,7 @@ TEST(StatusCompute, ProgressingCountsEveryKind) {
   add(in, "N", 1, false);
   add(in, "S", 1, false, true);
   auto out = computeStatus(in);
-  EXPECT_EQ(out.status.phase, "Progressing");
+  EXPECT_EQ(out.status.phase, RolloutPhase::kProgressing);
   EXPECT_EQ(out.status.totalReplicas, 4);
   EXPECT_EQ(out.status.updatedReplicas, 2);
   EXPECT_EQ(out.status.readyReplicas, 3);
@@ -54,7 +54,7 @@ TEST(StatusCompute, CompleteOnceAllUpdatedAvailableAndNoOldOnes) {
   add(in, "N", 2, true);
   add(in, "S", 1, false, true);  // still terminating: does not hold completion
   auto out = computeStatus(in);
-  EXPECT_EQ(out.status.phase, "Complete");
+  EXPECT_EQ(out.status.phase, RolloutPhase::kComplete);
   EXPECT_EQ(out.status.stableHash, "N");
   EXPECT_EQ(out.status.stableRevision, 2);
   EXPECT_EQ(out.status.previousHash, "S");
@@ -66,7 +66,7 @@ TEST(StatusCompute, CompleteOnceAllUpdatedAvailableAndNoOldOnes) {
   // The next pass: still complete, no second event, no second prune.
   in.status = out.status;
   out = computeStatus(in);
-  EXPECT_EQ(out.status.phase, "Complete");
+  EXPECT_EQ(out.status.phase, RolloutPhase::kComplete);
   EXPECT_FALSE(out.completed);
   EXPECT_TRUE(out.events.empty());
 }
@@ -76,25 +76,25 @@ TEST(StatusCompute, NotCompleteWhileTheProxyHasAnOlderSnapshot) {
   add(in, "N", 2, true);
   in.routingError = "proxy refused the snapshot";
   auto out = computeStatus(in);
-  EXPECT_EQ(out.status.phase, "Progressing");
+  EXPECT_EQ(out.status.phase, RolloutPhase::kProgressing);
   EXPECT_EQ(out.status.routingError, "proxy refused the snapshot");
   // Once complete, a later routing error does not take completion back.
   in.routingError.clear();
   in.status = computeStatus(in).status;
   in.routingError = "proxy gone";
-  EXPECT_EQ(computeStatus(in).status.phase, "Complete");
+  EXPECT_EQ(computeStatus(in).status.phase, RolloutPhase::kComplete);
 }
 
 TEST(StatusCompute, OldInstancesLeftKeepItProgressingExceptAPromotedBlueGreen) {
   StatusInput in = input();
   add(in, "N", 2, true);
   add(in, "S", 2, true);
-  EXPECT_EQ(computeStatus(in).status.phase, "Progressing");
+  EXPECT_EQ(computeStatus(in).status.phase, RolloutPhase::kProgressing);
   in.spec.strategy.type = spec::StrategyType::kBlueGreen;
   in.status.canaryWeight = 100;
   in.status.promotedAtMs = kNow - 10;
   auto out = computeStatus(in);
-  EXPECT_EQ(out.status.phase, "Complete");
+  EXPECT_EQ(out.status.phase, RolloutPhase::kComplete);
   EXPECT_EQ(out.status.promotedAtMs, kNow - 10);  // the switch time stays
 }
 
@@ -104,7 +104,7 @@ TEST(StatusCompute, AbortedIsDegradedAndNamesTheRetry) {
   in.status.abortReason = "analysis failed";
   add(in, "S", 2, true);
   auto out = computeStatus(in);
-  EXPECT_EQ(out.status.phase, "Degraded");
+  EXPECT_EQ(out.status.phase, RolloutPhase::kDegraded);
   EXPECT_NE(out.status.message.find("rollway rollout retry web"), std::string::npos) << out.status.message;
   EXPECT_EQ(out.status.lastProgressMs, kNow);
 }
@@ -115,13 +115,13 @@ TEST(StatusCompute, PausedHasNoDeadline) {
   in.status.lastProgressMs = kNow - 3'600'000;
   add(in, "S", 2, true);
   auto out = computeStatus(in);
-  EXPECT_EQ(out.status.phase, "Paused");
+  EXPECT_EQ(out.status.phase, RolloutPhase::kPaused);
   EXPECT_EQ(out.status.lastProgressMs, kNow);
   EXPECT_FALSE(out.deadlineExceeded);
   EXPECT_NE(out.status.message.find("rollway rollout resume web"), std::string::npos);
   in.spec.paused = false;
   in.status.pauseReason = "step 2/3 is a pause";
-  EXPECT_EQ(computeStatus(in).status.phase, "Paused");
+  EXPECT_EQ(computeStatus(in).status.phase, RolloutPhase::kPaused);
 }
 
 TEST(StatusCompute, DeadlineFailsOnceAndRollsBackOnlyWithAutoRollback) {
@@ -130,17 +130,17 @@ TEST(StatusCompute, DeadlineFailsOnceAndRollsBackOnlyWithAutoRollback) {
   add(in, "S", 2, true);
   add(in, "N", 1, false);
   auto out = computeStatus(in);
-  EXPECT_EQ(out.status.phase, "Failed");
+  EXPECT_EQ(out.status.phase, RolloutPhase::kFailed);
   EXPECT_EQ(out.status.failedRevision, 2);
   EXPECT_TRUE(out.deadlineExceeded);
   EXPECT_FALSE(out.rollback);
   ASSERT_EQ(out.events.size(), 1u);
   EXPECT_EQ(out.events[0].reason, "ProgressDeadlineExceeded");
-  EXPECT_TRUE(out.events[0].warning);
+  EXPECT_EQ(out.events[0].type, EventType::kWarning);
   // Stays Failed without a second event.
   in.status = out.status;
   out = computeStatus(in);
-  EXPECT_EQ(out.status.phase, "Failed");
+  EXPECT_EQ(out.status.phase, RolloutPhase::kFailed);
   EXPECT_FALSE(out.deadlineExceeded);
   EXPECT_TRUE(out.events.empty());
   // With autoRollback, the transition asks for the rollback.
@@ -153,12 +153,12 @@ TEST(StatusCompute, DeadlineFailsOnceAndRollsBackOnlyWithAutoRollback) {
 TEST(StatusCompute, ACompletedRevisionLosingAnInstanceIsNotFailed) {
   StatusInput in = input();
   in.status.stableHash = "N";
-  in.status.phase = "Complete";
+  in.status.phase = RolloutPhase::kComplete;
   in.status.lastProgressMs = kNow - 3'600'000;
   add(in, "N", 1, true);
   add(in, "N", 1, false);
   auto out = computeStatus(in);
-  EXPECT_EQ(out.status.phase, "Progressing");
+  EXPECT_EQ(out.status.phase, RolloutPhase::kProgressing);
   EXPECT_FALSE(out.deadlineExceeded);
 }
 

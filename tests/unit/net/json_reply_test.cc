@@ -13,6 +13,7 @@ TEST(JsonReplyTest, StatusForCodes) {
   EXPECT_EQ(httpStatusFor(ErrorCode::kUnavailable), 503);
   EXPECT_EQ(httpStatusFor(ErrorCode::kTimeout), 504);
   EXPECT_EQ(httpStatusFor(ErrorCode::kIo), 500);
+  EXPECT_EQ(httpStatusFor(ErrorCode::kStorageFull), 507);
   EXPECT_EQ(httpStatusFor(ErrorCode::kInternal), 500);
 }
 
@@ -42,7 +43,7 @@ TEST(JsonReplyTest, ErrorRoundTrip) {
 TEST(JsonReplyTest, EveryCodeRoundTrips) {
   for (ErrorCode code : {ErrorCode::kInvalidArgument, ErrorCode::kNotFound, ErrorCode::kConflict,
                          ErrorCode::kUnauthenticated, ErrorCode::kUnavailable, ErrorCode::kTimeout,
-                         ErrorCode::kIo, ErrorCode::kInternal}) {
+                         ErrorCode::kIo, ErrorCode::kStorageFull, ErrorCode::kInternal}) {
     Error back = errorFromReply(errorReply(Error{code, "m\xff", {}}));  // invalid UTF-8 must not throw
     EXPECT_EQ(back.code, code);
   }

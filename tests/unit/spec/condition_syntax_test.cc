@@ -30,3 +30,19 @@ TEST(ConditionSyntax, DeepNestingDoesNotRecurseForever) {
 
 }  // namespace
 }  // namespace rollway::spec
+
+namespace rollway::spec {
+
+// As analysis::Condition: at most 64 operators (a longer chain overflowed the analyzer's
+// stack; validation must refuse what the analyzer refuses).
+TEST(ConditionSyntax, OperatorChainsAreBounded) {
+  std::string chain = "<";
+  for (int i = 0; i < 64; ++i) chain += " 1 -";
+  EXPECT_EQ(checkConditionSyntax(chain + " 1"), "");
+  EXPECT_NE(checkConditionSyntax(chain + " 1 * 2").find("too many operators (at most 64)"), std::string::npos);
+  std::string huge = "< 1";
+  for (int i = 0; i < 15000; ++i) huge += "-1";
+  EXPECT_NE(checkConditionSyntax(huge), "");
+}
+
+}  // namespace rollway::spec

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "unit/store/temp_dir.h"
+#include "unit/store/test_inputs.h"
 
 namespace rollway::store {
 namespace {
@@ -22,13 +24,7 @@ using std::chrono::milliseconds;
 constexpr int64_t kStartMs = 1'700'000'000'000;
 
 ServiceInput input(const std::string& name, int replicas, const std::string& version) {
-  std::string tmpl = R"({"command":["./app"],"version":")" + version + R"("})";
-  ServiceInput in;
-  in.name = name;
-  in.templateJson = tmpl;
-  in.specJson = R"({"replicas":)" + std::to_string(replicas) + R"(,"template":)" + tmpl + "}";
-  in.templateHash = "hash-" + version;
-  return in;
+  return serviceInput(name, replicas, version);
 }
 
 std::vector<std::string> reasons(const std::vector<Event>& events) {
@@ -594,131 +590,6 @@ TEST_F(StoreTest, InstancesUpsertListDeleteAndFollowRenumbering) {
   ASSERT_TRUE(store_->deleteInstance("web-1-aaaaa"));
   EXPECT_EQ(store_->deleteInstance("web-1-aaaaa").error().code, ErrorCode::kNotFound);
   EXPECT_EQ(store_->listInstances()->size(), 2u);
-}
-
-// --- opening and migrations -------------------------------------------------------
-
-TEST(StoreOpen, MigratesAnEmptyFile) {
-  TempDir dir;
-  ASSERT_TRUE(dir.ok());
-  std::string file = dir.file("empty.db");
-  { std::ofstream(file).flush(); }
-  FakeClock clock;
-  auto store = Store::open(file, clock);
-  ASSERT_TRUE(store) << store.error().str();
-  EXPECT_EQ((*store)->schemaVersion(), 1);
-  EXPECT_TRUE((*store)->listServices());
-}
-
-void setUserVersion(const std::string& file, int version) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
-  std::string sql = "PRAGMA user_version = " + std::to_string(version);
-  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  sqlite3_close_v2(db);
-}
-
-TEST(StoreOpen, RefusesADatabaseFromANewerRollway) {
-  TempDir dir;
-  ASSERT_TRUE(dir.ok());
-  std::string file = dir.file("state.db");
-  FakeClock clock;
-  {
-    auto store = Store::open(file, clock);
-    ASSERT_TRUE(store) << store.error().str();
-    ASSERT_TRUE((*store)->apply({input("web", 1, "v1")}));
-  }
-  setUserVersion(file, 99);
-  auto refused = Store::open(file, clock);
-  ASSERT_FALSE(refused);
-  EXPECT_NE(refused.error().message.find("written by a newer rollway (schema 99, this binary knows 1)"),
-            std::string::npos)
-      << refused.error().message;
-  EXPECT_NE(refused.error().message.find(file), std::string::npos) << refused.error().message;
-
-  // Left untouched: back at the known version, the data is there.
-  setUserVersion(file, 1);
-  auto reopened = Store::open(file, clock);
-  ASSERT_TRUE(reopened) << reopened.error().str();
-  EXPECT_TRUE((*reopened)->getService("web"));
-}
-
-TEST(StoreOpen, RejectsAFileThatIsNotADatabase) {
-  TempDir dir;
-  ASSERT_TRUE(dir.ok());
-  std::string file = dir.file("garbage.db");
-  {
-    std::ofstream out(file);
-    out << std::string(4096, 'x');
-  }
-  FakeClock clock;
-  auto store = Store::open(file, clock);
-  ASSERT_FALSE(store);
-  EXPECT_EQ(store.error().code, ErrorCode::kIo);
-  EXPECT_NE(store.error().message.find(file), std::string::npos) << store.error().message;
-  EXPECT_NE(store.error().message.find("not a database"), std::string::npos) << store.error().message;
-}
-
-TEST(StoreOpen, ReportsAnUncreatableDirectory) {
-  TempDir dir;
-  ASSERT_TRUE(dir.ok());
-  std::string blocker = dir.file("file");
-  { std::ofstream(blocker) << "x"; }
-  FakeClock clock;
-  auto store = Store::open(blocker + "/sub/state.db", clock);
-  ASSERT_FALSE(store);
-  EXPECT_EQ(store.error().code, ErrorCode::kIo);
-  EXPECT_NE(store.error().message.find("cannot create directory"), std::string::npos) << store.error().message;
-}
-
-TEST(StoreOpen, TwoConnectionsOnOneFileSeeEachOthersCommits) {
-  TempDir dir;
-  ASSERT_TRUE(dir.ok());
-  std::string file = dir.file("shared.db");
-  FakeClock clock;
-  auto first = Store::open(file, clock);
-  ASSERT_TRUE(first) << first.error().str();
-  auto second = Store::open(file, clock);
-  ASSERT_TRUE(second) << second.error().str();
-  ASSERT_TRUE((*first)->apply({input("web", 1, "v1")}));
-  auto seen = (*second)->getService("web");
-  ASSERT_TRUE(seen) << seen.error().str();
-  EXPECT_EQ(seen->generation, 1);
-  auto out = (*second)->apply({input("web", 2, "v1")});
-  ASSERT_TRUE(out) << out.error().str();
-  EXPECT_EQ((*first)->getService("web")->generation, 2);
-}
-
-TEST(StoreOpen, TwoProcessesWritingAtOnceBothSucceed) {
-  TempDir dir;
-  ASSERT_TRUE(dir.ok());
-  std::string file = dir.file("shared.db");
-  FakeClock clock;
-  { ASSERT_TRUE(Store::open(file, clock)); }  // schema in place before the race
-  constexpr int kEach = 25;
-  pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    // The child opens its own connection; it reports by exit code only.
-    auto store = Store::open(file, clock);
-    if (!store) ::_exit(2);
-    for (int i = 0; i < kEach; ++i) {
-      if (!(*store)->apply({input("child-" + std::to_string(i), 1, "v1")})) ::_exit(3);
-    }
-    ::_exit(0);
-  }
-  auto store = Store::open(file, clock);
-  ASSERT_TRUE(store) << store.error().str();
-  for (int i = 0; i < kEach; ++i) {
-    auto out = (*store)->apply({input("parent-" + std::to_string(i), 1, "v1")});
-    ASSERT_TRUE(out) << out.error().str();
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
-  EXPECT_EQ((*store)->listServices()->size(), 2u * kEach);
-  EXPECT_EQ((*store)->listEvents({})->size(), 4u * kEach);
 }
 
 }  // namespace

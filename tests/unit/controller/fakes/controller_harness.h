@@ -6,7 +6,9 @@
 // compares what the controller asked for.
 
 #include <memory>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <asio/io_context.hpp>
@@ -44,7 +46,8 @@ class ControllerHarness {
     options.portLast = 47999;
     options.drainPollPeriod = std::chrono::milliseconds(0);  // pass() runs the drain polls
     controller_ = std::make_unique<Controller>(
-        ControllerDeps{io_, *store_, clock_, random_, runtime, health, proxy, prometheus, webhook}, options, nullLogger());
+        ControllerDeps{io_, *store_, clock_, random_, runtime, health, proxy, prometheus, webhook, pool_}, options,
+        nullLogger());
   }
 
   // Applies one YAML document (as `rollway apply`); fails the test when invalid.
@@ -62,14 +65,17 @@ class ControllerHarness {
   FakeClock& clock() { return clock_; }
 
   // Runs everything the controller has posted or made due (one reconcile pass and its
-  // follow-ups); timers with a delay do not fire: move the clock and poke instead.
+  // follow-ups, the fake proxy's answers, the providers' answers from the pool); timers
+  // with a delay do not fire: move the clock and poke instead.
   void pass() {
     controller_->poke();
     // Handler by handler, bounded: a drain waiting on in-flight requests re-arms itself.
     for (int i = 0; i < 2000; ++i) {
       if (io_.poll_one() == 0) {
         io_.restart();
-        if (io_.poll_one() == 0) break;  // a timer that just expired gets its turn
+        if (io_.poll_one() != 0) continue;  // a timer that just expired gets its turn
+        if (pool_.idle()) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));  // a provider call on the pool
       }
     }
     io_.restart();
@@ -124,13 +130,14 @@ class ControllerHarness {
 
   FakeRuntime runtime;
   FakeHealth health;
-  FakeProxy proxy;
+  FakeProxy proxy{io_};  // binds to io_ (declared below), used only once it is built
   FakeProvider prometheus;
   FakeProvider webhook;
 
  private:
   store::TempDir dir_;
   asio::io_context io_;
+  BlockingPool pool_{BlockingPoolOptions{"the test's pool", 1, 16}};  // after io_: joined before it goes
   FakeClock clock_;
   SeededRandom random_{7};
   std::unique_ptr<store::Store> store_;

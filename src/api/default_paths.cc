@@ -1,10 +1,10 @@
-#include "paths.h"
+#include "rollway/api/default_paths.h"
 
 #include <unistd.h>
 
 #include <cstdlib>
 
-namespace rollway::cli {
+namespace rollway::api {
 
 namespace {
 std::string env(const char* name) {
@@ -26,4 +26,4 @@ std::string defaultSocketPath() {
   return "/tmp/rollway-" + std::to_string(geteuid()) + "/rollway.sock";
 }
 
-}  // namespace rollway::cli
+}  // namespace rollway::api

@@ -1,4 +1,6 @@
-// `rollway serve`: the control-plane daemon.
+// `rollway serve`: the control-plane daemon, wired from its parts.
+#include "serve_command.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -14,14 +16,16 @@
 #include <iterator>
 #include <thread>
 
-#include "paths.h"
-#include "spec_files.h"
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 
 #include "rollway/api/control_api.h"
+#include "rollway/api/default_paths.h"
+#include "rollway/cli/cli.h"
+#include "rollway/cli/spec_files.h"
+#include "rollway/common/blocking_pool.h"
 #include "rollway/common/duration.h"
 #include "rollway/common/random.h"
 #include "rollway/analysis/provider.h"
@@ -35,9 +39,11 @@
 #include "rollway/common/signal_waiter.h"
 #include "rollway/common/version.h"
 #include "rollway/store/store.h"
-#include "verbs.h"
 
-namespace rollway::cli {
+namespace rollway::daemon {
+
+using cli::loadSpecFiles;
+using cli::reportError;
 
 namespace {
 
@@ -137,9 +143,9 @@ Result<std::string> loadOrCreateToken(const std::string& path) {
 
 int runServe(ServeOptions opts) {
   bool explicitDataDir = !opts.dataDir.empty();
-  if (!explicitDataDir) opts.dataDir = defaultDataDir();
+  if (!explicitDataDir) opts.dataDir = api::defaultDataDir();
   opts.dataDir = fs::absolute(opts.dataDir).lexically_normal().string();
-  if (opts.socket.empty()) opts.socket = explicitDataDir ? opts.dataDir + "/rollway.sock" : defaultSocketPath();
+  if (opts.socket.empty()) opts.socket = explicitDataDir ? opts.dataDir + "/rollway.sock" : api::defaultSocketPath();
   opts.socket = fs::absolute(opts.socket).lexically_normal().string();
 
   auto logger = makeLogger("serve", opts.logLevel);
@@ -160,6 +166,7 @@ int runServe(ServeOptions opts) {
   SeededRandom random;
   store::StoreOptions storeOptions;
   storeOptions.eventHistory = opts.eventHistory;
+  storeOptions.logger = *logger;
   auto store = store::Store::open(opts.dataDir + "/state.db", clock, storeOptions);
   if (!store) return reportError(store.error());
 
@@ -180,10 +187,12 @@ int runServe(ServeOptions opts) {
   proxyOptions.selfExe = selfExecutable();
   proxyOptions.workingDir = opts.dataDir;
   if (opts.proxyWorkers > 0) proxyOptions.extraArgs = {"--workers", std::to_string(opts.proxyWorkers)};
-  controller::ProxyLink proxyLink(supervisor, proxyOptions, *logger);
+  controller::ProxyLink proxyLink(io, supervisor, proxyOptions, *logger);
   analysis::HttpOptions http{opts.caFile};
   auto prometheus = analysis::makePrometheusProvider(analysis::kProviderTimeout, http);
   auto webhook = analysis::makeWebhookProvider(analysis::kProviderTimeout, http);
+  // Provider calls and webhooks, off the control thread (joined before the providers go).
+  BlockingPool pool({"the analysis and webhook pool", 2, 64});
   controller::ControllerOptions co;
   co.dataDir = opts.dataDir;
   co.portFirst = ports->first;
@@ -191,7 +200,8 @@ int runServe(ServeOptions opts) {
   co.backoff.initial = *backoff;
   co.caFile = opts.caFile;
   controller::Controller ctl(
-      controller::ControllerDeps{io, **store, clock, random, supervisor, prober, proxyLink, *prometheus, *webhook}, co,
+      controller::ControllerDeps{io, **store, clock, random, supervisor, prober, proxyLink, *prometheus, *webhook, pool},
+      co,
       *logger);
   api::ApiRuntime runtime;
   runtime.controller = &ctl;
@@ -279,7 +289,7 @@ int runServe(ServeOptions opts) {
 
 }  // namespace
 
-void addServe(CLI::App& app, int& exitCode) {
+void addServeCommand(CLI::App& app, int& exitCode) {
   auto opts = std::make_shared<ServeOptions>();
   auto* cmd = app.add_subcommand("serve", "Run the control-plane daemon: API, store, instances, probes, rollouts; starts the proxy");
   cmd->add_option("--data-dir", opts->dataDir,
@@ -312,4 +322,4 @@ void addServe(CLI::App& app, int& exitCode) {
   cmd->callback([opts, &exitCode] { exitCode = runServe(*opts); });
 }
 
-}  // namespace rollway::cli
+}  // namespace rollway::daemon

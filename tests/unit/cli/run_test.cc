@@ -1,0 +1,137 @@
+// cli::run as main.cc calls it, linked with rollway::cli alone (so every verb links
+// without the control plane), against a fake daemon where one is needed.
+#include "rollway/cli/cli.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "rollway/net/json_reply.h"
+#include "rollway/net/server.h"
+#include "unit/store/temp_dir.h"
+
+namespace rollway::cli {
+namespace {
+
+int runArgs(std::vector<std::string> args, const ExtraVerbs& extra = {}) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  return run(static_cast<int>(args.size()), argv.data(), extra);
+}
+
+// runArgs with stdout and stderr captured.
+struct Ran {
+  int code = 0;
+  std::string out;
+  std::string err;
+};
+Ran runCaptured(std::vector<std::string> args, const ExtraVerbs& extra = {}) {
+  testing::internal::CaptureStderr();
+  testing::internal::CaptureStdout();
+  Ran ran;
+  ran.code = runArgs(std::move(args), extra);
+  ran.out = testing::internal::GetCapturedStdout();
+  ran.err = testing::internal::GetCapturedStderr();
+  return ran;
+}
+
+VerbRegistrar verb(const std::string& name) {
+  return [name](CLI::App& app, int& exitCode) {
+    app.add_subcommand(name, "the " + name + " verb")->callback([&exitCode] { exitCode = 7; });
+  };
+}
+
+TEST(CliRun, ExtraVerbsAreListedFirstAndLastAndRun) {
+  ExtraVerbs extra{{verb("daemon-verb")}, {verb("plane-verb")}};
+  auto ran = runCaptured({"rollway", "--help"}, extra);
+  EXPECT_EQ(ran.code, 0);
+  const std::string& help = ran.out;
+  auto first = help.find("daemon-verb");
+  auto apply = help.find("  apply ");
+  auto version = help.find("  version ");
+  auto last = help.find("plane-verb");
+  ASSERT_NE(first, std::string::npos) << help;
+  ASSERT_NE(last, std::string::npos) << help;
+  EXPECT_LT(first, apply);
+  EXPECT_LT(version, last);
+  EXPECT_EQ(runArgs({"rollway", "plane-verb"}, extra), 7);
+  EXPECT_EQ(runArgs({"rollway", "daemon-verb"}, extra), 7);
+}
+
+TEST(CliRun, ServeIsNotAClientVerb) {
+  EXPECT_EQ(runCaptured({"rollway", "serve"}).code, 2);
+  auto version = runCaptured({"rollway", "version", "--client"});
+  EXPECT_EQ(version.code, 0);
+  EXPECT_NE(version.out.find("client: rollway"), std::string::npos);
+}
+
+// A daemon on a unix socket in a temp dir that answers every request with 200 and
+// reply(path).
+class FakeDaemon {
+ public:
+  explicit FakeDaemon(std::function<nlohmann::json(const std::string& path)> reply) {
+    net::ServerOptions options;
+    options.unixPath = dir_.file("rollway.sock");
+    auto started = net::Server::start(options, [reply](http::Request request, net::Responder respond) {
+      respond(net::jsonReply(200, reply(std::string(request.path()))));
+    });
+    if (started) server_ = std::move(*started);
+  }
+  // A service at generation 1 with this rollout status.
+  explicit FakeDaemon(nlohmann::json status)
+      : FakeDaemon([status](const std::string&) {
+          return nlohmann::json{{"name", "web"}, {"generation", 1}, {"seq", 1}, {"status", status}};
+        }) {}
+  bool ok() const { return server_ != nullptr; }
+  std::string server() const { return "unix:" + dir_.file("rollway.sock"); }
+
+ private:
+  store::TempDir dir_;
+  std::unique_ptr<net::Server> server_;
+};
+
+TEST(CliRun, RolloutStatusReportsAPhaseItDoesNotKnowInsteadOfWaiting) {
+  FakeDaemon daemon({{"observedGeneration", 1}, {"revision", 2}, {"replicas", 2}, {"phase", "Scaling"}});
+  ASSERT_TRUE(daemon.ok());
+  auto ran = runCaptured({"rollway", "--server", daemon.server(), "rollout", "status", "web", "--timeout", "5s"});
+  EXPECT_EQ(ran.code, 1) << ran.err;
+  EXPECT_NE(ran.err.find("unknown rollout phase 'Scaling'"), std::string::npos) << ran.err;
+}
+
+TEST(CliRun, RolloutStatusOfEachKnownPhase) {
+  const std::vector<std::pair<std::string, int>> cases{{"Complete", 0}, {"Paused", 3}, {"Failed", 1}, {"Degraded", 1}};
+  for (const auto& [phase, expected] : cases) {
+    FakeDaemon daemon({{"observedGeneration", 1}, {"revision", 2}, {"replicas", 2}, {"phase", phase}});
+    ASSERT_TRUE(daemon.ok());
+    auto ran = runCaptured({"rollway", "--server", daemon.server(), "rollout", "status", "web", "--timeout", "5s"});
+    EXPECT_EQ(ran.code, expected) << phase << ": " << ran.err;
+  }
+}
+
+// What an older or broken daemon might send: objects without the fields describe reads.
+TEST(CliRun, DescribeSurvivesAReplyWithoutTheFieldsItReads) {
+  for (nlohmann::json service :
+       {nlohmann::json{{"name", "web"}}, nlohmann::json{{"name", "web"}, {"spec", nlohmann::json::object()}},
+        nlohmann::json{{"name", "web"}, {"spec", {{"spec", {{"template", nullptr}}}}}},
+        nlohmann::json{{"name", "web"}, {"spec", {{"spec", {{"strategy", {{"type", "RollingUpdate"}}}}}}}},
+        nlohmann::json{{"name", "web"}, {"status", {{"phase", "Scaling"}}}}}) {
+    FakeDaemon daemon([service](const std::string& path) {
+      return path.ends_with("/revisions") || path.ends_with("/events") ? nlohmann::json{{"items", {nlohmann::json::object()}}}
+                                                                      : service;
+    });
+    ASSERT_TRUE(daemon.ok());
+    auto ran = runCaptured({"rollway", "--server", daemon.server(), "describe", "service", "web"});
+    EXPECT_EQ(ran.code, 0) << service.dump() << "\n" << ran.err;
+    EXPECT_NE(ran.out.find("Name:                web"), std::string::npos) << ran.out;
+    if (service.contains("status")) {
+      EXPECT_NE(ran.out.find("unknown rollout phase 'Scaling'"), std::string::npos) << ran.out;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace rollway::cli
