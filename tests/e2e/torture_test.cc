@@ -7,12 +7,16 @@
 //  1. load: every request (an idempotent GET /, keep-alive and fresh connections) gets a
 //     2xx, or a 5xx the app itself answered (it carries the app's X-Version; some
 //     versions fail 1 % on purpose). A socket error or any other status is a failure.
-//     The last ready instance is never SIGKILLed (nothing could answer then).
-//  2. ready floor (torture_model.h): ready instances >= replicas - maxUnavailable, the
-//     bar lowered at once by a scale-down or a larger maxUnavailable, raised only once
-//     reached, and lowered by one per SIGKILLed ready instance until it is back.
+//     The last ready instance is never SIGKILLed (nothing could answer then); the daemon
+//     must exit 0 after `down --all` (also under the sanitizers).
+//  2. ready floor (the exact rule: torture_model.h): ready instances (not terminating,
+//     any revision) >= replicas - maxUnavailable; the bar is lowered at once by a
+//     scale-down, a larger maxUnavailable or an abort and raised only once reached; a
+//     scale-up waits while paused; each SIGKILLed ready instance lowers it by one until
+//     it is back. Plans never make replicas - maxUnavailable 0 (an outage by spec).
 //  3. the controller acts on every spec change: observedGeneration == generation
-//     within 10 s; a paused rollout starts and stops no instance.
+//     within 10 s; a never-ready version is never Complete; a paused rollout starts and
+//     stops no instance; everything applied survives a SIGKILL of the daemon.
 //  4. revision history: numbers and templates exactly as applied (a template applied
 //     again is re-numbered as the newest, as in Kubernetes); with revisionHistoryLimit
 //     2-3 only pruning may remove one, never the current one. An automatic rollback
@@ -28,8 +32,8 @@
 // before anything runs); without it a fresh seed is drawn and printed first.
 // ROLLWAY_TORTURE_STEPS (default 24, at least 20) sets the length;
 // ROLLWAY_TORTURE_VERBOSE=1 prints the steps of a passing run too; ROLLWAY_TORTURE_LOG_DIR=D
-// keeps the whole daemon log of a failed run in D/seed-N.daemon.log. `make test` runs a
-// few fixed seeds (label load), `make torture SEEDS=N` N fresh ones.
+// keeps the whole daemon log of a failed run in D/seed-N.daemon.log. `make test` runs
+// three fixed seeds (tests/e2e/CMakeLists.txt), `make torture SEEDS=N` N fresh ones.
 #include <gtest/gtest.h>
 
 #include <chrono>
