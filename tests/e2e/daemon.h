@@ -70,7 +70,6 @@ class Daemon {
   std::string socket() const { return dataDir_ + "/rollway.sock"; }
   std::string log() const;
   const std::string& dataDir() const { return dataDir_; }
-  int portWindow() const { return ports_.first(); }  // the first of its 100 instance ports
   Process& process() { return *process_; }
 
  private:

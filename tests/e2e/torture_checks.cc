@@ -293,20 +293,17 @@ bool Sequence::checkHistory() {
   return true;
 }
 
-bool Sequence::ours(pid_t pid, int window) const {
+// The daemon and the proxy name the test's directory (--data-dir); instances run in it
+// (the spec file's directory). A process of another test, even one left in the same
+// port window, is never ours.
+bool Sequence::ours(pid_t pid) const {
   std::string proc = "/proc/" + std::to_string(pid);
   std::string cmdline = readFile(proc + "/cmdline");
   std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-  if (cmdline.find(tmp_.path()) != std::string::npos) return true;  // the daemon and the proxy: --data-dir
+  if (cmdline.find(tmp_.path()) != std::string::npos) return true;
   std::error_code ec;
   auto cwd = std::filesystem::read_symlink(proc + "/cwd", ec).string();
-  if (!ec && cwd.starts_with(tmp_.path())) return true;  // instances run in the spec file's directory
-  // An instance whose directory is gone: its port is in this daemon's window.
-  if (cmdline.find("demo-app") == std::string::npos) return false;
-  auto at = cmdline.find("--port ");
-  if (at == std::string::npos) return false;
-  int port = std::atoi(cmdline.c_str() + at + 7);
-  return window > 0 && port >= window && port < window + 100;
+  return !ec && cwd.starts_with(tmp_.path());
 }
 
 std::vector<pid_t> Sequence::scanProcesses() {
@@ -315,7 +312,7 @@ std::vector<pid_t> Sequence::scanProcesses() {
   if (!dir) return found;
   while (dirent* e = ::readdir(dir)) {
     pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
-    if (pid <= 0 || pid == ::getpid() || !processAlive(pid) || !ours(pid, daemon_->portWindow())) continue;
+    if (pid <= 0 || pid == ::getpid() || !processAlive(pid) || !ours(pid)) continue;
     found.push_back(pid);
     pids_.insert(pid);
   }
@@ -330,7 +327,7 @@ bool Sequence::checkNoLeftovers() {
       [&] {
         left = scanProcesses();
         for (pid_t pid : pids_) {
-          if (processAlive(pid) && ours(pid, daemon_->portWindow()) && std::find(left.begin(), left.end(), pid) == left.end()) left.push_back(pid);
+          if (processAlive(pid) && ours(pid) && std::find(left.begin(), left.end(), pid) == left.end()) left.push_back(pid);
         }
         return left.empty();
       },

@@ -42,10 +42,9 @@ Sequence::~Sequence() {
   // A sequence that failed half-way: the Daemon's destructor runs `down --all` and kills
   // by PID what it saw; what only the /proc scan saw goes here.
   // Only processes that are still ours (a PID may have been reused since).
-  int window = daemon_ ? daemon_->portWindow() : 0;
   daemon_.reset();
   for (pid_t pid : pids_) {
-    if (processAlive(pid) && ours(pid, window)) ::kill(pid, SIGKILL);
+    if (processAlive(pid) && ours(pid)) ::kill(pid, SIGKILL);
   }
 }
 

@@ -73,7 +73,7 @@ class Sequence {
   bool replayRollback(Model before, const std::string& applied, int64_t got);
   nlohmann::json history();
   bool checkHistory();
-  bool ours(pid_t pid, int portWindow) const;
+  bool ours(pid_t pid) const;
   std::vector<pid_t> scanProcesses();
   bool checkNoLeftovers();
 
