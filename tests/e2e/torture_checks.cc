@@ -147,12 +147,25 @@ bool Sequence::checkGeneration() {
                 " within 10 s: " + svc["status"].dump());
   }
   const auto& st = svc["status"];
+  if (!completeIsConsistent(st)) return false;
   if (model_.current().bad && st.value("revision", int64_t{0}) == model_.currentRevision() &&
       st.value("phase", "") == "Complete") {
     return fail("revision " + std::to_string(model_.currentRevision()) + " (" + model_.current().version +
                 ") never passes its readiness probe, yet the rollout is Complete: " + st.dump());
   }
   return true;
+}
+
+// A status that says Complete says it of its own counts: every replica updated and
+// available (docs/api.md: "updatedReplicas == availableReplicas == replicas").
+bool Sequence::completeIsConsistent(const nlohmann::json& st) {
+  if (st.value("phase", "") != "Complete") return true;
+  int r = st.value("replicas", -1);
+  if (st.value("updatedReplicas", -2) == r && st.value("updatedAvailableReplicas", -2) == r &&
+      st.value("availableReplicas", -2) >= r) {
+    return true;
+  }
+  return fail("the status says Complete without every replica updated and available: " + st.dump());
 }
 
 // The template the daemon runs is the model's, or the model missed an automatic rollback

@@ -31,6 +31,7 @@ bool Sequence::converge() {
     auto svc = cliJson({"get", "services", "web", "-o", "json"});
     if (svc.is_null()) return false;
     const auto& st = svc["status"];
+    if (!completeIsConsistent(st)) return false;
     std::string phase = st.value("phase", "");
     if (st.value("aborted", false)) {
       if (verifyDegraded(st, why)) return true;

@@ -68,6 +68,7 @@ class Sequence {
   bool checkPaused(const std::vector<nlohmann::json>& all, const std::string& list);
   bool checkLoad();
   bool checkGeneration();
+  bool completeIsConsistent(const nlohmann::json& status);
   bool syncTemplate();
   std::string rolledBackTo();
   bool replayRollback(Model before, const std::string& applied, int64_t got);
