@@ -5,9 +5,11 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 JOBS       ?= 2
+SEEDS      ?= 50
+SEED       ?=
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-unit test-asan test-asan-only asan bench fuzz clean help
+.PHONY: all deps build run test test-unit test-asan test-asan-only asan bench fuzz torture clean help
 
 all: build
 
@@ -18,6 +20,7 @@ help:
 	@echo "make test-unit  unit tests of the release build only"
 	@echo "make asan       build the ASan/UBSan tree in $(ASAN_BUILD)/"
 	@echo "make bench      benchmarks against nginx / HAProxy (not part of make test)"
+	@echo "make torture    SEEDS=$(SEEDS) randomized torture sequences under load, one after the other, and a summary (SEED=N: seeds N, N+1, ...)"
 	@echo "make fuzz       libFuzzer (clang, ASan/UBSan): each target FUZZ_SECONDS=$(FUZZ_SECONDS) s (not part of make test)"
 	@echo "make deps       install the Debian packages the build and tests need"
 
@@ -68,6 +71,13 @@ bench: deps
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROLLWAY_BUILD_BENCH=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j$(JOBS)
 	bench/run.sh
+
+# The seeded torture test (tests/e2e/README.md): SEEDS sequences of random steps under
+# load, fresh seeds unless SEED=N (then N, N+1, ...); ~30-60 s each, niced; one line per
+# seed and a summary; each run's output in $(BUILD)/torture/seed-N.log.
+torture: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j$(JOBS) --target e2e_torture_test
+	nice scripts/torture.sh $(BUILD) $(SEEDS) $(SEED)
 
 # Fuzzing (tests/fuzz/README.md): a clang tree of its own; every library is compiled
 # with coverage (-fsanitize=fuzzer-no-link) and ASan/UBSan, only the targets link

@@ -9,41 +9,44 @@ namespace rollway::api {
 using nlohmann::json;
 
 json toJson(const ServiceStatus& s) {
-  return {{"observedGeneration", s.observedGeneration},
-          {"revision", s.revision},
-          {"version", s.version},
-          {"replicas", s.replicas},
-          {"totalReplicas", s.totalReplicas},
-          {"updatedReplicas", s.updatedReplicas},
-          {"readyReplicas", s.readyReplicas},
-          {"availableReplicas", s.availableReplicas},
-          {"updatedAvailableReplicas", s.updatedAvailableReplicas},
-          {"terminatingReplicas", s.terminatingReplicas},
-          {"phase", toString(s.phase)},
-          {"message", s.message},
-          {"stableRevision", s.stableRevision},
-          {"stableHash", s.stableHash},
-          {"failedRevision", s.failedRevision},
-          {"failedHash", s.failedHash},
-          {"rolledBackFrom", s.rolledBackFrom},
-          {"rolloutStartedMs", s.rolloutStartedMs},
-          {"lastProgressMs", s.lastProgressMs},
-          {"restartedAtMs", s.restartedAtMs},
-          {"observedHash", s.observedHash},
-          {"strategy", s.strategy},
-          {"stepIndex", s.stepIndex},
-          {"steps", s.steps},
-          {"canaryWeight", s.canaryWeight},
-          {"canaryReplicas", s.canaryReplicas},
-          {"stepStartedMs", s.stepStartedMs},
-          {"pauseReason", s.pauseReason},
-          {"routingError", s.routingError},
-          {"aborted", s.aborted},
-          {"abortReason", s.abortReason},
-          {"promotedAtMs", s.promotedAtMs},
-          {"previousHash", s.previousHash},
-          {"skipStepsHash", s.skipStepsHash},
-          {"analysis", s.analysis}};
+  json j = {{"observedGeneration", s.observedGeneration},
+            {"revision", s.revision},
+            {"version", s.version},
+            {"replicas", s.replicas},
+            {"totalReplicas", s.totalReplicas},
+            {"updatedReplicas", s.updatedReplicas},
+            {"readyReplicas", s.readyReplicas},
+            {"availableReplicas", s.availableReplicas},
+            {"updatedAvailableReplicas", s.updatedAvailableReplicas},
+            {"terminatingReplicas", s.terminatingReplicas},
+            {"phase", toString(s.phase)},
+            {"message", s.message},
+            {"stableRevision", s.stableRevision},
+            {"stableHash", s.stableHash},
+            {"failedRevision", s.failedRevision},
+            {"failedHash", s.failedHash},
+            {"rolledBackFrom", s.rolledBackFrom},
+            {"rolloutStartedMs", s.rolloutStartedMs},
+            {"lastProgressMs", s.lastProgressMs},
+            {"restartedAtMs", s.restartedAtMs},
+            {"observedHash", s.observedHash},
+            {"strategy", s.strategy},
+            {"stepIndex", s.stepIndex},
+            {"steps", s.steps},
+            {"canaryWeight", s.canaryWeight},
+            {"canaryReplicas", s.canaryReplicas},
+            {"stepStartedMs", s.stepStartedMs},
+            {"pauseReason", s.pauseReason},
+            {"routingError", s.routingError},
+            {"aborted", s.aborted},
+            {"abortReason", s.abortReason},
+            {"promotedAtMs", s.promotedAtMs},
+            {"previousHash", s.previousHash},
+            {"skipStepsHash", s.skipStepsHash},
+            {"analysis", s.analysis}};
+  // Newer than 0.1: only when set, so that older statuses write back unchanged.
+  if (!s.rolloutStrategy.empty()) j["rolloutStrategy"] = s.rolloutStrategy;
+  return j;
 }
 
 ServiceStatus statusFromJson(const json& j) {
@@ -90,6 +93,7 @@ ServiceStatus statusFromJson(const json& j) {
   get("restartedAtMs", s.restartedAtMs);
   get("observedHash", s.observedHash);
   get("strategy", s.strategy);
+  get("rolloutStrategy", s.rolloutStrategy);
   get("stepIndex", s.stepIndex);
   get("steps", s.steps);
   get("canaryWeight", s.canaryWeight);

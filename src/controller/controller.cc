@@ -600,8 +600,20 @@ void Controller::beginRolloutIfNew(Service& s) {
   if (st.observedHash == s.currentHash) return;
   // A new rollout: a new template, an undo, a rollback or a restart.
   int64_t now = nowMs();
+  // The rollout this one supersedes (a restart: the same template) had all the traffic
+  // (a canary at 100 %, a blue-green preview switched): its revision is the stable one
+  // from now on. The old stable may be drained already, and going back to it would leave
+  // nothing ready (torture seed 228).
+  const std::string previous = st.observedHash.empty() ? s.currentHash : st.observedHash;
+  if (st.canaryWeight == 100 && !st.aborted && !st.stableHash.empty() && previous != st.stableHash) {
+    if (auto it = s.revisionByHash.find(previous); it != s.revisionByHash.end()) {
+      st.stableHash = previous;
+      st.stableRevision = it->second;
+    }
+  }
   bool first = st.observedHash.empty() && st.stableHash.empty();
   st.observedHash = s.currentHash;
+  st.rolloutStrategy = st.strategy;
   st.rolloutStartedMs = now;
   st.lastProgressMs = now;
   st.stepStartedMs = now;
@@ -637,6 +649,13 @@ void Controller::updateStatus(Service& s) {
   in.currentRevision = s.currentRevision;
   in.stepsActive = stepsActive(s);
   in.status = s.status;
+  // A template applied again is re-numbered: the stable and failed numbers follow it.
+  if (auto it = s.revisionByHash.find(s.status.stableHash); it != s.revisionByHash.end()) {
+    in.status.stableRevision = it->second;
+  }
+  if (auto it = s.revisionByHash.find(s.status.failedHash); it != s.revisionByHash.end()) {
+    in.status.failedRevision = it->second;
+  }
   in.routingError = pushError_;
   if (in.routingError.empty() && proxy_->starting()) {
     // Not an error (no event), but the proxy routes nothing of this yet.
@@ -720,6 +739,7 @@ Result<json> Controller::status(const std::string& service) const {
   st.erase("observedHash");
   st.erase("previousHash");
   st.erase("skipStepsHash");
+  st.erase("rolloutStrategy");
   return json{{"name", service}, {"generation", s.generation}, {"seq", s.seq}, {"status", st}};
 }
 

@@ -9,8 +9,10 @@
 namespace rollway::controller {
 
 bool stepsActive(spec::StrategyType type, const ServiceStatus& status, const std::string& currentHash, bool stableKnown) {
-  return type != spec::StrategyType::kRollingUpdate && !status.stableHash.empty() && status.stableHash != currentHash &&
-         stableKnown;
+  // A rollout that began as a RollingUpdate ends as one: switched to weights half-way, it
+  // would send the traffic back to the old revision (torture seed 404).
+  return type != spec::StrategyType::kRollingUpdate && status.rolloutStrategy != "RollingUpdate" &&
+         !status.stableHash.empty() && status.stableHash != currentHash && stableKnown;
 }
 
 bool stepsActive(const RolloutInput& in) {
@@ -41,16 +43,28 @@ bool keepAborted(const RolloutInput& in, RolloutDecision& d) {
 }
 
 void planCounts(const RolloutInput& in, const std::map<std::string, int>& wanted, RolloutDecision& d) {
+  // Instances of the current template started before the last `rollout restart` are
+  // replaced: they count apart and stay only until as many restarted ones are available
+  // (counted with the others they would never be replaced, and the rollout never
+  // completes: the status counts only restarted ones as updated).
+  const std::string restartedKey = "\n" + in.currentHash + " (before the restart)";
+  std::map<std::string, int> want = wanted;
   std::map<std::string, std::vector<const InstanceView*>> byHash;
   int available = 0;
+  int restartedAvailable = 0;
   for (const InstanceView& i : in.instances) {
-    byHash[i.hash].push_back(&i);
+    bool stale = i.hash == in.currentHash && !i.updated;
+    byHash[stale ? restartedKey : i.hash].push_back(&i);
     available += i.available ? 1 : 0;
+    restartedAvailable += i.hash == in.currentHash && i.updated && i.available ? 1 : 0;
+  }
+  if (auto w = wanted.find(in.currentHash); w != wanted.end()) {
+    want[restartedKey] = std::max(0, w->second - restartedAvailable);
   }
   d.budget = requiredAvailable(in.spec.replicas, in.spec.disruptionBudget);
   for (auto& [hash, list] : byHash) {
-    auto w = wanted.find(hash);
-    size_t keep = w == wanted.end() ? 0 : static_cast<size_t>(std::max(0, w->second));
+    auto w = want.find(hash);
+    size_t keep = w == want.end() ? 0 : static_cast<size_t>(std::max(0, w->second));
     if (list.size() <= keep) continue;
     // Not in rotation first, then the newest (Kubernetes' pod ranking for scale down).
     std::sort(list.begin(), list.end(), [](const InstanceView* a, const InstanceView* b) {
@@ -63,7 +77,9 @@ void planCounts(const RolloutInput& in, const std::map<std::string, int>& wanted
     available = allowed.availableAfter;
     d.heldByBudget += allowed.held;
     for (size_t i : allowed.stop) {
-      d.stops.push_back({list[i]->name, hash == in.currentHash ? "scaling down" : "not wanted by the rollout any more"});
+      d.stops.push_back({list[i]->name, hash == in.currentHash    ? "scaling down"
+                                        : hash == restartedKey ? "replaced after `rollout restart`"
+                                                               : "not wanted by the rollout any more"});
     }
   }
   for (const auto& [hash, count] : wanted) {
@@ -83,9 +99,12 @@ RolloutDecision planRollout(const RolloutInput& in) {
   if (in.spec.strategy.type == spec::StrategyType::kBlueGreen && !st.previousHash.empty() &&
       st.previousHash != in.currentHash && keepPreviousMs > 0) {
     // Promoted: the old revision stays up (out of rotation) for scaleDownDelaySeconds, so
-    // that an undo in that window is one swap.
+    // that an undo in that window is one swap. What is left of it stays; nothing of it is
+    // started again (after a rolling update there is nothing left).
     RolloutDecision d = startDecision(in);
-    planCounts(in, {{in.currentHash, in.spec.replicas}, {st.previousHash, in.spec.replicas}}, d);
+    int previousLeft = static_cast<int>(std::count_if(in.instances.begin(), in.instances.end(),
+                                                      [&](const InstanceView& i) { return i.hash == st.previousHash; }));
+    planCounts(in, {{in.currentHash, in.spec.replicas}, {st.previousHash, std::min(previousLeft, in.spec.replicas)}}, d);
     d.wakeInMs = keepPreviousMs;
     return d;
   }

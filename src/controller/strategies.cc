@@ -231,7 +231,8 @@ ServiceView Controller::viewFor(const Service& s) const {
   v.holdTimeoutMs = static_cast<int>(s.spec.timeouts.hold.count());
   const ServiceStatus& st = s.status;
   bool steps = s.spec.strategy.type != spec::StrategyType::kRollingUpdate && !st.stableHash.empty() &&
-               s.revisionByHash.contains(st.stableHash);
+               s.revisionByHash.contains(st.stableHash) &&
+               (st.rolloutStrategy != "RollingUpdate" || st.stableHash == s.currentHash);
   if (steps) {
     v.weighted = true;
     v.stableRevision = s.revisionByHash.at(st.stableHash);

@@ -40,12 +40,14 @@ void LoadClient::count(int status, const std::string& version, const std::string
     ++totals_.byVersion[version];
     return;
   }
+  bool appError = status >= 500 && !version.empty();
   if (status == 0) {
     ++totals_.socketErrors;
   } else {
     ++totals_.non2xx;
+    if (appError) ++totals_.appServerErrors;
   }
-  if (totals_.firstFailures.size() < 20) totals_.firstFailures.push_back(failure);
+  if (totals_.firstFailures.size() < 20 && !appError) totals_.firstFailures.push_back(failure);
 }
 
 namespace {

@@ -19,8 +19,9 @@ struct LoadTotals {
   uint64_t ok = 0;            // 2xx
   uint64_t non2xx = 0;
   uint64_t socketErrors = 0;  // connect, write, read, timeout, malformed
+  uint64_t appServerErrors = 0;  // of non2xx: 5xx the app itself answered (they carry its X-Version)
   std::map<std::string, uint64_t> byVersion;  // X-Version of the 2xx answers
-  std::vector<std::string> firstFailures;     // up to 20, for the test's message
+  std::vector<std::string> firstFailures;     // up to 20 (not the app's own 5xx), for the test's message
   uint64_t failures() const { return non2xx + socketErrors; }
 };
 

@@ -38,6 +38,7 @@ struct ServiceStatus {
 
   // Canary and BlueGreen (docs/api.md).
   std::string strategy;            // RollingUpdate, Canary, BlueGreen
+  std::string rolloutStrategy;     // the strategy the current rollout began with (it ends with it)
   int stepIndex = 0;               // Canary: the step being run (== steps when all done)
   int steps = 0;
   int canaryWeight = 0;            // % of traffic the proxy sends to the new revision
