@@ -28,6 +28,7 @@
 #include "rollway/common/blocking_pool.h"
 #include "rollway/common/duration.h"
 #include "rollway/common/random.h"
+#include "rollway/common/timer.h"
 #include "rollway/analysis/provider.h"
 #include "rollway/controller/controller.h"
 #include "rollway/controller/proxy_link.h"
@@ -199,8 +200,10 @@ int runServe(ServeOptions opts) {
   co.portLast = ports->second;
   co.backoff.initial = *backoff;
   co.caFile = opts.caFile;
+  AsioTimers timers(io);
   controller::Controller ctl(
-      controller::ControllerDeps{io, **store, clock, random, supervisor, prober, proxyLink, *prometheus, *webhook, pool},
+      controller::ControllerDeps{io, **store, clock, timers, random, supervisor, prober, proxyLink, *prometheus, *webhook,
+                                 pool},
       co,
       *logger);
   api::ApiRuntime runtime;

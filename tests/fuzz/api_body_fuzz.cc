@@ -27,6 +27,7 @@
 
 #include "fuzz_input.h"
 #include "rollway/api/control_api.h"
+#include "rollway/common/timer.h"
 #include "rollway/common/clock.h"
 #include "rollway/common/log.h"
 #include "rollway/common/random.h"
@@ -127,8 +128,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     BlockingPool pool({"fuzz pool", 1, 4});
     controller::ControllerOptions options;
     options.dataDir = dir;
+    AsioTimers timers(io);
     controller::Controller ctl(
-        controller::ControllerDeps{io, **store, clock, random, supervisor, prober, proxy, *prometheus, *webhook, pool}, options,
+        controller::ControllerDeps{io, **store, clock, timers, random, supervisor, prober, proxy, *prometheus, *webhook, pool},
+        options,
         nullLogger());
     api::ControlApi api(**store, clock, nullLogger(), api::ApiRuntime{&ctl, &io, {}});
     // One service exists before the input runs, and the controller knows it (start()

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
 #include "rollway/analysis/provider.h"
@@ -18,16 +17,20 @@
 #include "rollway/common/clock.h"
 #include "rollway/common/log.h"
 #include "rollway/common/random.h"
+#include "rollway/common/timer.h"
 #include "rollway/common/result.h"
+#include "rollway/controller/analysis_gate.h"
+#include "rollway/controller/event_log.h"
+#include "rollway/controller/instance_set.h"
 #include "rollway/controller/proxy_port.h"
 #include "rollway/controller/rollout_decision.h"
 #include "rollway/controller/service_status.h"
+#include "rollway/controller/terminator.h"
 #include "rollway/probe/health_source.h"
 #include "rollway/spec/service_spec.h"
 #include "rollway/store/store.h"
 #include "rollway/supervisor/instance_logs.h"
 #include "rollway/supervisor/port_allocator.h"
-#include "rollway/supervisor/restart_backoff.h"
 #include "rollway/supervisor/process_runtime.h"
 
 namespace rollway::controller {
@@ -50,6 +53,7 @@ struct ControllerDeps {
   asio::io_context& io;
   store::Store& store;
   const Clock& clock;
+  Timers& timers;  // every delay the controller waits (AsioTimers; ManualTimers in tests)
   Random& random;
   supervisor::ProcessRuntime& runtime;  // instance processes (and the proxy's)
   probe::HealthSource& health;          // probe results
@@ -60,10 +64,12 @@ struct ControllerDeps {
 };
 
 // The control plane's reconcile loop. Level-triggered: every pass reads the desired
-// state (store) and the actual state (supervisor, prober, proxy) and acts to close the
-// gap; every decision is an event in the store. Runs on one io_context thread, which
-// also runs the supervisor's pidfd watches, the prober and the API handlers, so nothing
-// here is locked. See docs/life-of-a-rollout.md.
+// state (store) and the actual state (instances, probes, proxy), asks the strategies
+// what to do (pure functions, rollout_decision.h), applies the plan through InstanceSet
+// and Terminator, and computes the status (status_compute.h); every decision is an event
+// in the store. Runs on one io_context thread, which also runs the supervisor's pidfd
+// watches, the prober and the API handlers, so nothing here is locked. See
+// docs/life-of-a-rollout.md.
 class Controller {
  public:
   Controller(ControllerDeps deps, ControllerOptions options, Logger logger);
@@ -106,84 +112,66 @@ class Controller {
   void shutdown(bool all, std::function<void()> done);
 
  private:
-  struct Instance;
   struct Service;
 
-  // The loop.
+  // The loop (controller.cc).
   void schedule(std::chrono::milliseconds delay);
   void reconcileAll();
   void refreshServices();
   void reconcileService(Service& s);
-  void updateStatus(Service& s);
-  void beginRolloutIfNew(Service& s);
-  // The strategies are pure (rollout_decision.h): what they see, and doing what they say.
   RolloutInput rolloutInput(const Service& s, const std::vector<Instance*>& mine) const;
   void applyDecision(Service& s, RolloutDecision decision);
-  bool stepsActive(const Service& s) const;
-  // An event when the disruption budget starts holding back (or holds back differently).
-  void noteBudget(Service& s, int held, int budget);
-  // One analysis window when it is due; `trafficOnNew` = the new revision serves now.
-  // The proxy's counters and the providers are read off this thread (strategies.cc).
-  void runAnalysis(Service& s, bool trafficOnNew);
-  std::optional<analysis::WindowInput> analysisWindow(Service& s, bool trafficOnNew,
-                                                      const Result<nlohmann::json>& metrics);
-  void applyMeasurement(Service& s, const analysis::Measurement& measurement);
-  void abortRollout(Service& s, const std::string& reason);
-  void notifyWebhooks(const Service& s, const std::string& reason);
-  ServiceView viewFor(const Service& s) const;
-  void rollback(Service& s);
+  void startNew(Service& s, const std::string& hash);
+  void onProbeEvent(const std::string& name, const probe::ProbeEvent& event);
+  void onExit(const std::string& name, const supervisor::ExitInfo& exit);
   void pushSnapshot();
   // Finds or starts the proxy unless a check is under way; pokes when it answers.
   void ensureProxy();
   void setPushError(const std::string& error);
-  void adopt(const store::InstanceRecord& record);
-
-  // Instances.
-  void startNew(Service& s, const std::string& hash);
-  Result<void> spawn(Instance& inst);
-  // What the instance runs with; exec probes run in that same context.
-  supervisor::LaunchSpec launchSpec(const Instance& inst) const;
-  probe::ExecContext execContext(const Instance& inst) const;
-  void onProbeEvent(const std::string& name, const probe::ProbeEvent& event);
-  void onExit(const std::string& name, const supervisor::ExitInfo& exit);
-  void killForRestart(Instance& inst, const std::string& reason);
-  void record(const Instance& inst);
-
-  // The termination sequence: drain, wait for in-flight, preStop, SIGTERM, SIGKILL.
-  void beginTermination(Instance& inst, const std::string& reason);
-  void startTerminationSequence(Instance& inst, const std::string& reason);
-  void terminationStep(const std::string& name);
-  void drainWait(const std::string& name, const Result<std::map<std::string, uint64_t>>& counts);
-  void pollDrain(Instance& inst, std::chrono::milliseconds delay);
-  void runPreStop(Instance& inst);
-  void sendSigterm(Instance& inst);
-  void finishTermination(const std::string& name, const std::optional<supervisor::ExitInfo>& exit);
-
-  void event(const std::string& service, const std::string& object, EventType type,
-             const std::string& reason, const std::string& message);
-  int64_t revisionNumber(const Service* s, const Instance& inst) const;
-  nlohmann::json instanceJson(const Instance& inst) const;
-  int64_t nowMs() const { return toUnixMillis(clock_.wallNow()); }
   void maybeFinishShutdown();
+
+  // The rollout (rollout_control.cc): its start, its status, analysis, abort, rollback.
+  void beginRolloutIfNew(Service& s);
+  void updateStatus(Service& s);
+  bool stepsActive(const Service& s) const;
+  // An event when the disruption budget starts holding back (or holds back differently).
+  void noteBudget(Service& s, int held, int budget);
+  // One analysis window when it is due; `trafficOnNew` = the new revision serves now.
+  void runAnalysis(Service& s, bool trafficOnNew);
+  void onVerdict(const AnalysisVerdict& verdict);
+  void abortRollout(Service& s, const std::string& reason);
+  void notifyWebhooks(const Service& s, const std::string& reason);
+  void rollback(Service& s);
+  ServiceView viewFor(const Service& s) const;
+
+  // Lookups (controller_api.cc).
+  Service* find(const std::string& service);
+  Result<Service*> existing(const std::string& service);
+  int64_t revisionNumber(const Instance& inst) const;
+  int64_t nowMs() const { return toUnixMillis(clock_.wallNow()); }
+  // An event of the service's own (object "service/NAME").
+  template <typename S>
+  void event(const S& s, EventType type, const std::string& reason, const std::string& message) {
+    events_.record(s.name, "service/" + s.name, type, reason, message);
+  }
 
   asio::io_context& io_;
   store::Store& store_;
   const Clock& clock_;
-  Random& random_;
+  Timers& timers_;
   ControllerOptions options_;
   Logger logger_;
+  EventLog events_;
   supervisor::InstanceLogs logs_;
-  supervisor::EnvMap baseEnv_;
-  supervisor::PortAllocator ports_;
   supervisor::ProcessRuntime& runtime_;
   probe::HealthSource& health_;
   ProxyPort* proxy_;
-  analysis::Provider& prometheus_;
-  analysis::Provider& webhook_;
   BlockingPool& pool_;
   std::map<std::string, std::unique_ptr<Service>> services_;
-  std::map<std::string, std::unique_ptr<Instance>> instances_;
-  asio::steady_timer timer_;
+  InstanceSet instances_;
+  Terminator terminator_;
+  AnalysisGate gate_;
+  std::unique_ptr<Timer> timer_;
   SteadyTime timerDue_{};
   bool timerArmed_ = false;
   bool pokePosted_ = false;
@@ -196,6 +184,7 @@ class Controller {
   bool shuttingDownAll_ = false;
   bool proxyStopping_ = false;
   std::function<void()> shutdownDone_;
+  uint64_t nextWaiter_ = 0;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

@@ -105,10 +105,12 @@ TEST(StatusDocs, RolloutPhasesTableIsTheEnum) {
 }
 
 TEST(StatusDocs, EventReasonsTableIsWhatTheSourcesEmit) {
-  // Controller::event(service, object, type, reason, message); the strategies' and the
+  // Controller::event(service, type, reason, message); the controller's parts'
+  // EventLog::record(service, object, type, reason, message); the strategies' and the
   // status computation's DecisionEvent{reason, message, type}; the store's
   // record(service, object, reason, message, time), which writes Normal events.
-  const std::vector<std::pair<Emitter, int>> emitters{{{"src/controller", "event", 3, 2}, 30},
+  const std::vector<std::pair<Emitter, int>> emitters{{{"src/controller", "event", 2, 1}, 15},
+                                                      {{"src/controller", "record", 3, 2}, 25},
                                                       {{"src/controller", "events.push_back", 0, 2, true}, 3},
                                                       {{"src/store", "record", 2, 99}, 4}};
   TypesByReason sources;

@@ -20,6 +20,7 @@
 #include "fake_runtime.h"
 #include "rollway/common/clock.h"
 #include "rollway/common/random.h"
+#include "rollway/common/timer.h"
 #include "rollway/controller/controller.h"
 #include "rollway/controller/spec_change.h"
 #include "rollway/spec/parser.h"
@@ -46,7 +47,7 @@ class ControllerHarness {
     options.portLast = 47999;
     options.drainPollPeriod = std::chrono::milliseconds(0);  // pass() runs the drain polls
     controller_ = std::make_unique<Controller>(
-        ControllerDeps{io_, *store_, clock_, random_, runtime, health, proxy, prometheus, webhook, pool_}, options,
+        ControllerDeps{io_, *store_, clock_, timers_, random_, runtime, health, proxy, prometheus, webhook, pool_}, options,
         nullLogger());
   }
 
@@ -64,23 +65,23 @@ class ControllerHarness {
   store::Store& store() { return *store_; }
   FakeClock& clock() { return clock_; }
 
-  // Runs everything the controller has posted or made due (one reconcile pass and its
-  // follow-ups, the fake proxy's answers, the providers' answers from the pool); timers
-  // with a delay do not fire: move the clock and poke instead.
+  // Runs everything the controller has posted or made due by the fake clock (one
+  // reconcile pass and its follow-ups, its timers that are due, the fake proxy's answers,
+  // the providers' answers from the pool).
   void pass() {
     controller_->poke();
     // Handler by handler, bounded: a drain waiting on in-flight requests re-arms itself.
     for (int i = 0; i < 2000; ++i) {
-      if (io_.poll_one() == 0) {
-        io_.restart();
-        if (io_.poll_one() != 0) continue;  // a timer that just expired gets its turn
-        if (pool_.idle()) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));  // a provider call on the pool
-      }
+      if (io_.poll_one() != 0) continue;
+      io_.restart();
+      if (io_.poll_one() != 0) continue;
+      if (timers_.fireDue() != 0) continue;
+      if (pool_.idle()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // a provider call on the pool
     }
     io_.restart();
   }
-  // Moves the fake clock, then a pass.
+  // Moves the fake clock (timers due by then fire), then a pass.
   void after(std::chrono::milliseconds d) {
     clock_.advance(d);
     pass();
@@ -139,6 +140,7 @@ class ControllerHarness {
   asio::io_context io_;
   BlockingPool pool_{BlockingPoolOptions{"the test's pool", 1, 16}};  // after io_: joined before it goes
   FakeClock clock_;
+  ManualTimers timers_{clock_};
   SeededRandom random_{7};
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<Controller> controller_;

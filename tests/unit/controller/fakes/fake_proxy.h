@@ -27,6 +27,7 @@ class FakeProxy final : public ProxyPort {
   std::vector<proxy::RoutingSnapshot> pushed;
   std::map<std::string, uint64_t> inFlightByAddress;
   std::optional<std::string> refusePush;  // set: every push fails with this message
+  std::optional<std::string> refuseInFlight;  // set: every in-flight query fails with this message
   bool up = true;
   nlohmann::json metricsJson = nlohmann::json::object();
   bool holdStart = false;   // ensureRunning answers at releaseStart()
@@ -72,6 +73,10 @@ class FakeProxy final : public ProxyPort {
   }
   void metrics(MetricsCallback done) override { later(std::move(done), Result<nlohmann::json>(metricsJson)); }
   void inFlight(InFlightCallback done) override {
+    if (refuseInFlight) {
+      later(std::move(done), Result<std::map<std::string, uint64_t>>(fail(ErrorCode::kUnavailable, "{}", *refuseInFlight)));
+      return;
+    }
     later(std::move(done), Result<std::map<std::string, uint64_t>>(inFlightByAddress));
   }
   void stop(std::chrono::milliseconds, std::function<void()> done) override {

@@ -81,6 +81,17 @@ class FakeRuntime final : public supervisor::ProcessRuntime {
     }
     if (onExit_) onExit_(instance, info);
   }
+  // The process ignored SIGTERM and was SIGKILLed at the end of its grace.
+  void exitKilledAfterGrace(const std::string& instance) {
+    running.erase(instance);
+    auto info = supervisor::ExitInfo::signaled(9);
+    if (auto it = terminating_.find(instance); it != terminating_.end()) {
+      auto done = std::move(it->second);
+      terminating_.erase(it);
+      if (done) done(instance, supervisor::Termination{supervisor::Termination::Outcome::kKilledAfterGrace, info});
+    }
+    if (onExit_) onExit_(instance, info);
+  }
   // Every instance that was sent SIGTERM exits.
   void exitTerminated() {
     std::vector<std::string> names;

@@ -1,0 +1,87 @@
+#pragma once
+
+// One instance slot as the controller sees it: a process (restarted in place on a crash,
+// with back-off) and where it is in its life, as one phase. The name stays for the
+// slot's whole life. InstanceSet moves it between phases; Terminator runs its
+// termination sequence. See docs/life-of-a-rollout.md.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "rollway/common/clock.h"
+#include "rollway/common/timer.h"
+#include "rollway/probe/probe_runner.h"
+#include "rollway/spec/service_spec.h"
+#include "rollway/supervisor/restart_backoff.h"
+
+namespace rollway::controller {
+
+enum class InstancePhase {
+  kStarting,      // its process runs; readiness not passed yet (out of rotation)
+  kNotReady,      // its process runs; readiness failing (out of rotation)
+  kReady,         // in rotation, not available yet (minReadySeconds)
+  kAvailable,     // in rotation and available
+  kAssumedReady,  // adopted after a daemon restart while it was ready: in rotation and
+                  // counted available until its readiness probe speaks or assumedUntil
+  kRestarting,    // a liveness (or startup) probe failed: in its termination sequence,
+                  // then restarted in place with back-off
+  kBackOff,       // exited or could not start: restarted in place when the back-off ends
+  kTerminating,   // being stopped for good
+};
+
+// Stable names for logs and tests ("Starting", "AssumedReady", ...).
+const char* toString(InstancePhase phase);
+
+// The termination sequence under way (stop or liveness restart): Terminator's state.
+struct Termination {
+  enum class Step { kDrain, kPreStop, kSigterm };
+  Step step = Step::kDrain;
+  SteadyTime drainStart{};
+  SteadyTime graceEnd{};
+  bool outOfRotation = false;  // the proxy took a snapshot with it draining (or gone)
+  bool warnedNotPushed = false;
+  bool warnedInFlightUnknown = false;
+  bool killedAfterGrace = false;
+  std::unique_ptr<Timer> timer;
+  std::unique_ptr<probe::ProbeRunner> preStopRunner;
+};
+
+struct Instance {
+  Instance(const Clock& clock, supervisor::BackoffPolicy policy) : backoff(clock, policy) {}
+
+  std::string name;
+  std::string service;
+  std::string hash;  // template hash: the revision, whatever its number becomes ("" = its revision is gone)
+  int64_t revision = 0;
+  spec::Template tmpl;
+  int port = 0;
+  pid_t pid = 0;
+  int64_t startTicks = 0;
+  InstancePhase phase = InstancePhase::kStarting;
+  SteadyTime assumedUntil{};  // kAssumedReady: until when
+  supervisor::RestartBackoff backoff;
+  int64_t createdMs = 0;
+  int64_t startedMs = 0;
+  std::string message;
+  std::string lastExit;
+  std::unique_ptr<Termination> termination;  // set while kRestarting / kTerminating with a sequence
+
+  std::string address() const { return "127.0.0.1:" + std::to_string(port); }
+  // Its process runs (or is being stopped for a restart): probes and exits concern it.
+  bool running() const { return phase != InstancePhase::kBackOff && phase != InstancePhase::kTerminating; }
+  // Probe verdicts apply (not in a termination sequence, not waiting for a restart).
+  bool probed() const { return running() && phase != InstancePhase::kRestarting; }
+  bool inRotation() const {
+    return phase == InstancePhase::kReady || phase == InstancePhase::kAvailable || phase == InstancePhase::kAssumedReady;
+  }
+  bool countsAvailable() const { return phase == InstancePhase::kAvailable || phase == InstancePhase::kAssumedReady; }
+  // Out of rotation but still owed its in-flight requests (the proxy marks it draining).
+  bool draining() const { return termination != nullptr; }
+  // The API's phase (docs/api.md): Starting, Ready, NotReady, CrashLoopBackOff, Terminating.
+  const char* apiPhase() const;
+};
+
+}  // namespace rollway::controller
