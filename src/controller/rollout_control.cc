@@ -264,48 +264,4 @@ void Controller::notifyWebhooks(const Service& s, const std::string& reason) {
   }
 }
 
-ServiceView Controller::viewFor(const Service& s) const {
-  ServiceView v;
-  v.name = s.name;
-  v.listen = s.spec.listen;
-  v.hosts = s.spec.hosts;
-  v.connectTimeoutMs = static_cast<int>(s.spec.timeouts.connect.count());
-  v.responseTimeoutMs = static_cast<int>(s.spec.timeouts.response.count());
-  v.bodyTimeoutMs = static_cast<int>(s.spec.timeouts.body.count());
-  v.idleTimeoutMs = static_cast<int>(s.spec.timeouts.idle.count());
-  v.holdTimeoutMs = static_cast<int>(s.spec.timeouts.hold.count());
-  const ServiceStatus& st = s.status;
-  bool steps = s.spec.strategy.type != spec::StrategyType::kRollingUpdate && !st.stableHash.empty() &&
-               s.revisionByHash.contains(st.stableHash) &&
-               (st.rolloutStrategy != "RollingUpdate" || st.stableHash == s.currentHash);
-  if (steps) {
-    v.weighted = true;
-    v.stableRevision = s.revisionByHash.at(st.stableHash);
-    if (st.stableHash != s.currentHash) {
-      v.canaryRevision = s.currentRevision;
-      v.canaryWeight = st.aborted ? 0 : st.canaryWeight;
-    }
-    if (s.spec.strategy.type == spec::StrategyType::kCanary) {
-      v.stickyHeader = s.spec.strategy.canary.stickiness.header;
-      v.stickyCookie = s.spec.strategy.canary.stickiness.cookie;
-      for (const auto& r : s.spec.strategy.canary.routes) {
-        if (!r.headerName.empty()) v.routes.push_back(proxy::RouteMatch{r.headerName, "", r.headerValue});
-        if (!r.cookieName.empty()) v.routes.push_back(proxy::RouteMatch{"", r.cookieName, r.cookieValue});
-      }
-    } else {
-      const auto& preview = s.spec.strategy.blueGreen.previewRoute;
-      if (!preview.headerName.empty()) v.routes.push_back(proxy::RouteMatch{preview.headerName, "", preview.headerValue});
-      if (!preview.cookieName.empty()) v.routes.push_back(proxy::RouteMatch{"", preview.cookieName, preview.cookieValue});
-      if (v.canaryRevision != 0 && !st.aborted) v.previewListen = s.spec.strategy.blueGreen.previewListen;
-    }
-  }
-  for (const auto& [name, inst] : instances_.all()) {
-    if (inst->service != s.name) continue;
-    // Terminating, or stopping for a restart (failed liveness): draining either way.
-    if (!inst->inRotation() && !inst->draining()) continue;
-    v.endpoints.push_back(EndpointView{name, inst->address(), revisionNumber(*inst), inst->draining()});
-  }
-  return v;
-}
-
 }  // namespace rollway::controller

@@ -124,11 +124,14 @@ class Controller {
   void startNew(Service& s, const std::string& hash);
   void onProbeEvent(const std::string& name, const probe::ProbeEvent& event);
   void onExit(const std::string& name, const supervisor::ExitInfo& exit);
+  void maybeFinishShutdown();
+
+  // The proxy (controller_proxy.cc): routing view, snapshot push, proxy start.
+  ServiceView viewFor(const Service& s) const;
   void pushSnapshot();
   // Finds or starts the proxy unless a check is under way; pokes when it answers.
   void ensureProxy();
   void setPushError(const std::string& error);
-  void maybeFinishShutdown();
 
   // The rollout (rollout_control.cc): its start, its status, analysis, abort, rollback.
   void beginRolloutIfNew(Service& s);
@@ -142,14 +145,14 @@ class Controller {
   void abortRollout(Service& s, const std::string& reason);
   void notifyWebhooks(const Service& s, const std::string& reason);
   void rollback(Service& s);
-  ServiceView viewFor(const Service& s) const;
 
   // Lookups (controller_api.cc).
   Service* find(const std::string& service);
   Result<Service*> existing(const std::string& service);
   int64_t revisionNumber(const Instance& inst) const;
   int64_t nowMs() const { return toUnixMillis(clock_.wallNow()); }
-  // An event of the service's own (object "service/NAME").
+  // An event of the service's own (object "service/NAME"); a template because Service
+  // is only declared here.
   template <typename S>
   void event(const S& s, EventType type, const std::string& reason, const std::string& message) {
     events_.record(s.name, "service/" + s.name, type, reason, message);

@@ -279,6 +279,56 @@ TEST(ControllerLoop, BlueGreenPreviewThenOneSwapThenOldGoesAfterTheDelay) {
   EXPECT_TRUE(h.names("v1").empty());
 }
 
+TEST(ControllerLoop, BlueGreenUndoWithinTheDelayIsOneSwapBackToTheSameInstances) {
+  ControllerHarness h;
+  firstRollout(h, kBlueGreen, 2);
+  auto v1 = h.names("v1");
+  h.apply(spec("v2", 2, kBlueGreen));
+  h.pass();
+  h.makeHealthy("v2");
+  ASSERT_TRUE(h.ctl().promote("web"));
+  h.pass();
+  ASSERT_EQ(h.status().value("phase", ""), "Complete");
+  size_t starts = h.runtime.count("start");
+  h.after(10s);  // within scaleDownDelaySeconds (30)
+  // rollout undo: the old template again (revision 3), straight to all traffic.
+  h.apply(spec("v1", 2, kBlueGreen));
+  h.ctl().skipSteps("web");
+  h.pass();
+  EXPECT_EQ(h.runtime.count("start"), starts) << "nothing started: the kept instances take the traffic back";
+  EXPECT_EQ(h.names("v1", "Ready"), v1);
+  EXPECT_EQ(h.status().value("phase", ""), "Complete") << h.status().dump(2);
+  int v1Weight = -1;
+  for (const auto& l : h.proxy.pushed.back().listeners) {
+    for (const auto& svc : l.services) {
+      for (const auto& r : svc.revisions) {
+        if (r.revision == 3) v1Weight = r.weight;
+      }
+    }
+  }
+  EXPECT_EQ(v1Weight, 100) << "one swap";
+}
+
+TEST(ControllerLoop, ATimedCanaryPauseEndsWhenTheClockSaysSoWithoutAPoke) {
+  const std::string timed =
+      "  strategy:\n    type: Canary\n    canary:\n      steps:\n        - setWeight: 50\n"
+      "        - pause: {duration: 20s}\n        - setWeight: 75\n";
+  ControllerHarness h;
+  firstRollout(h, timed, 4);
+  h.apply(spec("v2", 4, timed));
+  h.pass();
+  h.makeHealthy("v2");
+  ASSERT_EQ(h.status().value("stepIndex", -1), 1) << h.status().dump(2);
+  h.clock().advance(19s);
+  h.pass();
+  EXPECT_EQ(h.status().value("stepIndex", -1), 1);
+  // The controller's own timer (armed for the pause's end) fires: no API call, no poke.
+  h.clock().advance(1s);
+  h.fireTimers();
+  EXPECT_EQ(h.status().value("stepIndex", -1), 2) << h.status().dump(2);
+  EXPECT_EQ(h.names("v2").size(), 3u) << "setWeight 75 of 4";
+}
+
 TEST(ControllerLoop, UndoWithoutStepsGoesStraightToAllTraffic) {
   ControllerHarness h;
   firstRollout(h, kCanary, 2);
