@@ -48,6 +48,14 @@ class Gate {
     t.stableHash = "h1";
     return t;
   }
+  // A window started, then one interval later measured.
+  void twoWindows(bool trafficOnNew = true) {
+    gate->measure(target(), trafficOnNew);
+    run();
+    clock.advance(5s);
+    gate->measure(target(), trafficOnNew);
+    run();
+  }
   void run() {
     for (int i = 0; i < 1000; ++i) {
       if (io_.poll_one() != 0) continue;
@@ -101,11 +109,7 @@ TEST(AnalysisGate, TheFirstSampleOnlyStartsTheWindowThenEachIntervalIsJudged) {
 TEST(AnalysisGate, FailuresUpToTheLimitAbort) {
   Gate g;
   g.prometheus.value = 3.0;
-  g.gate->measure(g.target(), true);
-  g.run();
-  g.clock.advance(5s);
-  g.gate->measure(g.target(), true);
-  g.run();
+  g.twoWindows();
   ASSERT_EQ(g.verdicts.size(), 1u);
   EXPECT_EQ(g.verdicts[0].decision, analysis::Decision::kAbort);
   EXPECT_EQ(g.verdicts[0].consecutiveFailures, 1);
@@ -167,11 +171,7 @@ TEST(AnalysisGate, MetricsThatDoNotParseMeasureNothing) {
   Gate g;
   g.proxy.metricsJson = nlohmann::json::array();
   g.prometheus.value = 3.0;
-  g.gate->measure(g.target(), true);
-  g.run();
-  g.clock.advance(5s);
-  g.gate->measure(g.target(), true);
-  g.run();
+  g.twoWindows();
   EXPECT_TRUE(g.verdicts.empty());
   EXPECT_EQ(g.prometheus.calls, 0);
 }

@@ -134,6 +134,21 @@ class Parts {
 
 // ---- InstanceSet: one phase per instance, moved by probe verdicts and exits ----
 
+// What an earlier daemon recorded: `name` of `service` at revision `revision`, pid `pid`
+// (start ticks 1000 + pid), in `state`.
+store::InstanceRecord recorded(const std::string& name, const std::string& service, int64_t revision, int pid,
+                               int port, const std::string& state) {
+  store::InstanceRecord r;
+  r.name = name;
+  r.service = service;
+  r.revision = revision;
+  r.pid = pid;
+  r.startTimeTicks = 1000 + pid;
+  r.port = port;
+  r.state = state;
+  return r;
+}
+
 struct ProbeCase {
   const char* name;
   std::vector<ProbeEventKind> verdicts;
@@ -236,15 +251,8 @@ TEST(InstanceSet, ProbeVerdictsForAnInstanceNotRunningAreIgnored) {
 
 TEST(InstanceSet, AdoptedWhileReadyStaysInRotationUntilItsProbeSpeaksOrTheWindowEnds) {
   Parts p;
-  store::InstanceRecord r;
-  r.name = "web-1-adopt";
-  r.service = "web";
-  r.revision = 1;
-  r.pid = 777;
-  r.startTimeTicks = 1777;
-  r.port = 47005;
-  r.state = "Available";
-  p.runtime.keepAlive(777, 1777);
+  auto r = recorded("web-1-adopt", "web", 1, 777, 47005, "Available");
+  p.runtime.keepAlive(r.pid, r.startTimeTicks);
   ASSERT_TRUE(p.set->adopt(r, tmpl("v1")));
   Instance* adopted = p.set->find("web-1-adopt");
   ASSERT_NE(adopted, nullptr);
@@ -261,15 +269,8 @@ TEST(InstanceSet, AdoptedWhileReadyStaysInRotationUntilItsProbeSpeaksOrTheWindow
 
 TEST(InstanceSet, AnAdoptedInstanceWhoseProbeSpeaksLeavesTheAssumption) {
   Parts p;
-  store::InstanceRecord r;
-  r.name = "web-1-adopt";
-  r.service = "web";
-  r.revision = 1;
-  r.pid = 777;
-  r.startTimeTicks = 1777;
-  r.port = 47005;
-  r.state = "Ready";
-  p.runtime.keepAlive(777, 1777);
+  auto r = recorded("web-1-adopt", "web", 1, 777, 47005, "Ready");
+  p.runtime.keepAlive(r.pid, r.startTimeTicks);
   ASSERT_TRUE(p.set->adopt(r, tmpl("v1")));
   Instance* adopted = p.set->find("web-1-adopt");
   p.health.emit(adopted->name, ProbeEventKind::kNotReady);
@@ -279,15 +280,8 @@ TEST(InstanceSet, AnAdoptedInstanceWhoseProbeSpeaksLeavesTheAssumption) {
 
 TEST(InstanceSet, AnAdoptedInstanceWithoutItsRevisionIsNotProbed) {
   Parts p;
-  store::InstanceRecord r;
-  r.name = "web-9-orphan";
-  r.service = "gone";
-  r.revision = 9;
-  r.pid = 779;
-  r.startTimeTicks = 1779;
-  r.port = 47007;
-  r.state = "Ready";
-  p.runtime.keepAlive(779, 1779);
+  auto r = recorded("web-9-orphan", "gone", 9, 779, 47007, "Ready");
+  p.runtime.keepAlive(r.pid, r.startTimeTicks);
   ASSERT_TRUE(p.set->adopt(r, std::nullopt));
   Instance* orphan = p.set->find("web-9-orphan");
   ASSERT_NE(orphan, nullptr);
@@ -297,13 +291,7 @@ TEST(InstanceSet, AnAdoptedInstanceWithoutItsRevisionIsNotProbed) {
 
 TEST(InstanceSet, AnAdoptedInstanceWhoseProcessDiedIsForgotten) {
   Parts p;
-  store::InstanceRecord r;
-  r.name = "web-1-dead";
-  r.service = "web";
-  r.revision = 1;
-  r.pid = 778;
-  r.port = 47006;
-  r.state = "Ready";
+  auto r = recorded("web-1-dead", "web", 1, 778, 47006, "Ready");
   EXPECT_FALSE(p.set->adopt(r, tmpl("v1")));
   EXPECT_EQ(p.set->find("web-1-dead"), nullptr);
   EXPECT_TRUE(p.has("InstanceLost"));
