@@ -62,7 +62,7 @@ test-asan: build asan
 	$(MAKE) --no-print-directory test-asan-only
 
 test-asan-only:
-	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) --timeout 600 -L unit
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) --timeout 600 -L 'unit|etcd'
 	ROLLWAY_BINARIES_DIR=$(CURDIR)/$(ASAN_BUILD) ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) \
 	  --timeout 600 -L e2e
 

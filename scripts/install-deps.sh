@@ -9,8 +9,9 @@ BUILD_PKGS=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libsqlite3-dev libexpected-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler golang-etcd-server-dev
 )
-TEST_PKGS=(curl procps wrk prometheus openssl python3)
+TEST_PKGS=(curl procps wrk prometheus openssl python3 etcd-server)
 BENCH_PKGS=(nginx-light haproxy)
 # make fuzz: clang 14 and its libFuzzer/sanitizer runtimes (libclang_rt.fuzzer-x86_64.a).
 FUZZ_PKGS=(clang libclang-rt-14-dev)
