@@ -111,7 +111,9 @@ struct InstanceRecord {
   int64_t createdAtMs = 0;     // filled in by the store on first upsert
 };
 
-// Durable state of one daemon: an SQLite database in WAL mode with synchronous=FULL.
+// Durable state of the control plane, behind one interface: today an SQLite database in
+// WAL mode with synchronous=FULL (`Store::open`, src/store/sqlite_store.*); cluster mode
+// (issue 15) adds one on etcd. The controller and the API do not know which.
 // Not thread-safe: one owner (the control plane's store thread) calls it.
 //
 // Two kinds of writes:
@@ -139,7 +141,7 @@ class Store {
   static Result<std::unique_ptr<Store>> open(const std::string& path, const Clock& clock,
                                              StoreOptions options = {});
   // Tries once more to commit pending writes.
-  ~Store();
+  virtual ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
@@ -164,62 +166,66 @@ class Store {
     explicit Batch(Store* store) : store_(store) {}
     Store* store_;  // null once ended or moved from
   };
-  [[nodiscard]] Batch beginBatch();
+  [[nodiscard]] Batch beginBatch() {
+    enterBatch();
+    return Batch(this);
+  }
 
   // The controller's writes not committed yet (non-zero only during a failure streak or
   // inside a batch).
-  PendingWrites pendingWrites() const;
+  virtual PendingWrites pendingWrites() const = 0;
 
   // Applies several services as one unit: all are stored or none. An identical spec
   // is a no-op (kUnchanged, no event); a changed spec bumps the generation; a changed
   // template creates (or re-numbers) a revision. Records one event per change.
-  Result<std::vector<ApplyOutcome>> apply(const std::vector<ServiceInput>& services);
+  virtual Result<std::vector<ApplyOutcome>> apply(const std::vector<ServiceInput>& services) = 0;
 
-  Result<std::vector<ServiceRecord>> listServices();
+  virtual Result<std::vector<ServiceRecord>> listServices() = 0;
   // kNotFound when there is no such service.
-  Result<ServiceRecord> getService(const std::string& name);
+  virtual Result<ServiceRecord> getService(const std::string& name) = 0;
   // Removes the service and its revisions (events stay). kNotFound when absent.
-  Result<void> deleteService(const std::string& name);
+  virtual Result<void> deleteService(const std::string& name) = 0;
   // Pending write. kNotFound when there is no such service, kInvalidArgument when the
   // status is not JSON.
-  Result<void> setServiceStatus(const std::string& name, const std::string& statusJson);
+  virtual Result<void> setServiceStatus(const std::string& name, const std::string& statusJson) = 0;
 
   // Newest number first. kNotFound when the service does not exist.
-  Result<std::vector<RevisionRecord>> listRevisions(const std::string& service);
-  Result<RevisionRecord> getRevision(const std::string& service, int64_t number);
+  virtual Result<std::vector<RevisionRecord>> listRevisions(const std::string& service) = 0;
+  virtual Result<RevisionRecord> getRevision(const std::string& service, int64_t number) = 0;
   // Pending write. kNotFound when there is no such revision.
-  Result<void> setRevisionPhase(const std::string& service, int64_t number, const std::string& phase);
+  virtual Result<void> setRevisionPhase(const std::string& service, int64_t number, const std::string& phase) = 0;
   // Deletes the oldest revisions beyond `keep`, never one listed in `protect`.
   // Like revisionHistoryLimit, `keep` counts old revisions: the current revision is
   // never deleted and not counted; the `keep` newest old ones stay; of the older ones,
   // those in `protect` stay too. Returns how many were deleted. kNotFound, or
   // kInvalidArgument when keep < 0.
-  Result<int> pruneRevisions(const std::string& service, int keep, const std::vector<int64_t>& protect);
+  virtual Result<int> pruneRevisions(const std::string& service, int keep, const std::vector<int64_t>& protect) = 0;
 
   // Appends an event (time filled in when 0) and returns its id (pending write: the id
   // it gets when committed). kInvalidArgument without a reason. Pending events beyond
   // eventHistory per service are dropped, oldest first, as pruning would.
-  Result<int64_t> appendEvent(Event event);
+  virtual Result<int64_t> appendEvent(Event event) = 0;
   // Oldest first: the newest `limit` events, or with afterId the next `limit` after it.
-  Result<std::vector<Event>> listEvents(const EventFilter& filter);
+  virtual Result<std::vector<Event>> listEvents(const EventFilter& filter) = 0;
 
   // Pending write: inserts or replaces the instance `record.name` (createdAtMs is kept
   // from the first insert; filled in from the clock when 0). The first record of a name
   // is committed before this returns, even inside a batch (an instance is recorded
   // before it is forked). kInvalidArgument without a name.
-  Result<void> upsertInstance(const InstanceRecord& record);
+  virtual Result<void> upsertInstance(const InstanceRecord& record) = 0;
   // Ordered by name; `service` empty = all.
-  Result<std::vector<InstanceRecord>> listInstances(const std::string& service = "");
+  virtual Result<std::vector<InstanceRecord>> listInstances(const std::string& service = "") = 0;
   // Pending write. kNotFound when absent.
-  Result<void> deleteInstance(const std::string& name);
+  virtual Result<void> deleteInstance(const std::string& name) = 0;
 
   // Schema version, for diagnostics.
-  int schemaVersion() const;
+  virtual int schemaVersion() const = 0;
 
- private:
-  struct Impl;
-  explicit Store(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+ protected:
+  Store() = default;
+  // A batch begins; the outermost one's end commits what it deferred (its error).
+  virtual void enterBatch() = 0;
+  virtual Result<void> leaveBatch() = 0;
 };
 
 }  // namespace rollway::store

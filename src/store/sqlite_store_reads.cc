@@ -5,11 +5,12 @@
 #include <utility>
 
 #include "store/rows.h"
-#include "store/store_impl.h"
+#include "store/sqlite_store.h"
+#include "store/sqlite_store_impl.h"
 
 namespace rollway::store {
 
-Result<std::vector<ServiceRecord>> Store::listServices() {
+Result<std::vector<ServiceRecord>> SqliteStore::listServices() {
   auto stmt = impl_->db->prepare(std::string(kServiceColumns) + " ORDER BY name");
   if (!stmt) return fail(stmt.error());
   auto records = collect<ServiceRecord>(*stmt, readService);
@@ -19,7 +20,7 @@ Result<std::vector<ServiceRecord>> Store::listServices() {
   return records;
 }
 
-Result<ServiceRecord> Store::getService(const std::string& name) {
+Result<ServiceRecord> SqliteStore::getService(const std::string& name) {
   auto stmt = impl_->db->prepare(std::string(kServiceColumns) + " WHERE name = ?1");
   if (!stmt) return fail(stmt.error());
   stmt->bind(1, name);
@@ -31,7 +32,7 @@ Result<ServiceRecord> Store::getService(const std::string& name) {
   return record;
 }
 
-Result<std::vector<RevisionRecord>> Store::listRevisions(const std::string& service) {
+Result<std::vector<RevisionRecord>> SqliteStore::listRevisions(const std::string& service) {
   // One read transaction, so that the existence check and the list agree.
   if (auto ok = impl_->db->exec("BEGIN", "beginning a read"); !ok) return fail(ok.error());
   auto result = [&]() -> Result<std::vector<RevisionRecord>> {
@@ -50,7 +51,7 @@ Result<std::vector<RevisionRecord>> Store::listRevisions(const std::string& serv
   return result;
 }
 
-Result<RevisionRecord> Store::getRevision(const std::string& service, int64_t number) {
+Result<RevisionRecord> SqliteStore::getRevision(const std::string& service, int64_t number) {
   auto stmt = impl_->db->prepare(std::string(kRevisionColumns) + " WHERE service = ?1 AND number = ?2");
   if (!stmt) return fail(stmt.error());
   stmt->bind(1, service).bind(2, number);
@@ -62,7 +63,7 @@ Result<RevisionRecord> Store::getRevision(const std::string& service, int64_t nu
   return record;
 }
 
-Result<std::vector<Event>> Store::listEvents(const EventFilter& filter) {
+Result<std::vector<Event>> SqliteStore::listEvents(const EventFilter& filter) {
   // With a cursor: the next page. Without: the newest `limit`, read newest first and
   // put back in order.
   const std::string sql =
@@ -81,7 +82,7 @@ Result<std::vector<Event>> Store::listEvents(const EventFilter& filter) {
   return impl_->pending.mergeEvents(std::move(*events), filter, *last);
 }
 
-Result<std::vector<InstanceRecord>> Store::listInstances(const std::string& service) {
+Result<std::vector<InstanceRecord>> SqliteStore::listInstances(const std::string& service) {
   auto stmt = impl_->db->prepare(std::string(kInstanceColumns) + " WHERE (?1 = '' OR service = ?1) ORDER BY name");
   if (!stmt) return fail(stmt.error());
   stmt->bind(1, service);

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "rollway/store/store.h"
+#include "store/sqlite_store.h"
 #include "store/database.h"
 #include "store/event_log.h"
 #include "store/failure_streak.h"
@@ -14,8 +15,9 @@
 
 namespace rollway::store {
 
-// The state behind Store, shared by store.cc (writes) and store_reads.cc (reads).
-struct Store::Impl {
+// The state behind SqliteStore, shared by sqlite_store.cc (writes) and
+// sqlite_store_reads.cc (reads).
+struct SqliteStore::Impl {
   Impl(std::unique_ptr<Database> database, const Clock& c, int version, StoreOptions opts)
       : db(std::move(database)),
         clock(c),
