@@ -24,8 +24,8 @@ const char* Instance::apiPhase() const {
     case InstancePhase::kNotReady: return "NotReady";
     case InstancePhase::kBackOff: return "CrashLoopBackOff";
     case InstancePhase::kTerminating: return "Terminating";
-    case InstancePhase::kStarting:
-    case InstancePhase::kRestarting: break;  // a restart shows as starting again, its message says why
+    case InstancePhase::kRestarting: return "Restarting";
+    case InstancePhase::kStarting: break;
   }
   return "Starting";
 }

@@ -80,7 +80,8 @@ struct Instance {
   bool countsAvailable() const { return phase == InstancePhase::kAvailable || phase == InstancePhase::kAssumedReady; }
   // Out of rotation but still owed its in-flight requests (the proxy marks it draining).
   bool draining() const { return termination != nullptr; }
-  // The API's phase (docs/api.md): Starting, Ready, NotReady, CrashLoopBackOff, Terminating.
+  // The API's phase (docs/api.md): Starting, Ready, NotReady, Restarting, CrashLoopBackOff,
+  // Terminating.
   const char* apiPhase() const;
 };
 

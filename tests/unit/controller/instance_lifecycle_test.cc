@@ -414,6 +414,8 @@ TEST(Terminator, ALivenessRestartDrainsThenTheExitPutsItInBackOff) {
   EXPECT_EQ(inst.phase, InstancePhase::kRestarting);
   EXPECT_FALSE(inst.inRotation());
   EXPECT_TRUE(inst.draining());
+  EXPECT_EQ(p.set->toJson(inst).value("phase", ""), "Restarting") << "what `get instances` shows";
+  EXPECT_EQ(p.storedState(name), "Restarting");
   p.effects.clear();
   p.health.emit(name, ProbeEventKind::kReady);
   EXPECT_EQ(p.effects, std::vector<ProbeEffect>{ProbeEffect::kIgnored}) << "no verdict while it restarts";
