@@ -1,0 +1,70 @@
+#pragma once
+
+// The nodes of a cluster as etcd knows them (issue 15): each daemon registers its node
+// under PREFIX/NAME on a lease it keeps alive, so that a node whose daemon or host dies
+// disappears from the registry when the lease ends (`--node-lost-timeout`), without
+// anyone deciding it. Registration refuses a name that a live node holds.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "rollway/common/result.h"
+#include "rollway/etcd/client.h"
+
+namespace rollway::etcd {
+
+struct NodeInfo {
+  std::string name;
+  std::string address;                        // where its proxy and agent are reached
+  std::map<std::string, std::string> labels;  // for nodeSelector
+  bool operator==(const NodeInfo&) const = default;
+};
+
+// A registered node: its key, kept alive on a thread of its own until destroyed (then
+// deleted at once: a clean stop is not a lost node).
+class NodeRegistration {
+ public:
+  // kConflict when a live node holds the name; kUnavailable when etcd cannot be reached.
+  static Result<std::unique_ptr<NodeRegistration>> create(Client& client, const std::string& prefix, NodeInfo node,
+                                                           std::chrono::seconds lostTimeout,
+                                                           std::function<void()> onLost = {});
+  ~NodeRegistration();
+  NodeRegistration(const NodeRegistration&) = delete;
+  NodeRegistration& operator=(const NodeRegistration&) = delete;
+
+  // False once the lease was lost (etcd unreachable past the timeout, or revoked).
+  bool alive() const { return alive_.load(); }
+  int64_t lease() const { return lease_; }
+
+ private:
+  NodeRegistration(Client& client, std::string key, int64_t lease, std::chrono::seconds ttl,
+                   std::function<void()> onLost);
+  void run();
+
+  Client& client_;
+  std::string key_;
+  int64_t lease_;
+  std::chrono::seconds ttl_;
+  std::function<void()> onLost_;
+  std::atomic<bool> alive_{true};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// The live nodes under `prefix`, by name.
+Result<std::vector<NodeInfo>> listNodes(Client& client, const std::string& prefix);
+
+// JSON of a node as stored (and back); errors name the key.
+std::string toJson(const NodeInfo& node);
+Result<NodeInfo> nodeFromJson(const std::string& key, const std::string& text);
+
+}  // namespace rollway::etcd

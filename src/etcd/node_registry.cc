@@ -1,0 +1,108 @@
+#include "rollway/etcd/node_registry.h"
+
+#include <nlohmann/json.hpp>
+
+namespace rollway::etcd {
+
+namespace {
+
+using std::chrono::milliseconds;
+using SteadyClock = std::chrono::steady_clock;
+
+}  // namespace
+
+std::string toJson(const NodeInfo& node) {
+  return nlohmann::json{{"name", node.name}, {"address", node.address}, {"labels", node.labels}}.dump();
+}
+
+Result<NodeInfo> nodeFromJson(const std::string& key, const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("name") || !j["name"].is_string()) {
+    return fail(ErrorCode::kInvalidArgument, "etcd key {}: not a node record", key);
+  }
+  NodeInfo node;
+  node.name = j["name"].get<std::string>();
+  if (j.contains("address") && j["address"].is_string()) node.address = j["address"].get<std::string>();
+  if (j.contains("labels") && j["labels"].is_object()) {
+    for (const auto& [k, v] : j["labels"].items()) {
+      if (v.is_string()) node.labels[k] = v.get<std::string>();
+    }
+  }
+  return node;
+}
+
+Result<std::unique_ptr<NodeRegistration>> NodeRegistration::create(Client& client, const std::string& prefix,
+                                                                    NodeInfo node, std::chrono::seconds lostTimeout,
+                                                                    std::function<void()> onLost) {
+  if (node.name.empty() || node.name.find('/') != std::string::npos) {
+    return fail(ErrorCode::kInvalidArgument, "node name \"{}\": must be non-empty, without '/'", node.name);
+  }
+  auto lease = client.grantLease(lostTimeout);
+  if (!lease) return fail(lease.error());
+  std::string key = prefix + node.name;
+  auto created = client.txn({Compare::versionIs(key, 0)}, {Operation::put(key, toJson(node), *lease)},
+                            {Operation::get(key)});
+  if (!created) {
+    (void)client.revokeLease(*lease);
+    return fail(created.error());
+  }
+  if (!created->succeeded) {
+    (void)client.revokeLease(*lease);
+    std::string holder = !created->gets.empty() && !created->gets[0].empty() ? created->gets[0][0].value : "";
+    return fail(ErrorCode::kConflict,
+                "node {} is registered by a live daemon ({}); a node name is unique in the cluster (or wait {} s "
+                "for a dead one's lease to end)",
+                node.name, holder, lostTimeout.count());
+  }
+  return std::unique_ptr<NodeRegistration>(
+      new NodeRegistration(client, std::move(key), *lease, lostTimeout, std::move(onLost)));
+}
+
+NodeRegistration::NodeRegistration(Client& client, std::string key, int64_t lease, std::chrono::seconds ttl,
+                                   std::function<void()> onLost)
+    : client_(client), key_(std::move(key)), lease_(lease), ttl_(ttl), onLost_(std::move(onLost)),
+      thread_([this] { run(); }) {}
+
+NodeRegistration::~NodeRegistration() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+  if (alive_) (void)client_.revokeLease(lease_);  // the key goes with it
+}
+
+void NodeRegistration::run() {
+  const auto ttl = std::chrono::duration_cast<milliseconds>(ttl_);
+  const auto period = ttl / 3;
+  auto renewed = SteadyClock::now();
+  std::unique_lock lock(mutex_);
+  while (!wake_.wait_for(lock, period, [this] { return stop_; })) {
+    lock.unlock();
+    auto left = client_.keepAlive(lease_);
+    if (left) renewed = SteadyClock::now();
+    bool lost = (!left && left.error().code == ErrorCode::kNotFound) || SteadyClock::now() - renewed >= ttl;
+    lock.lock();
+    if (lost) {
+      alive_ = false;
+      lock.unlock();
+      if (onLost_) onLost_();
+      return;
+    }
+  }
+}
+
+Result<std::vector<NodeInfo>> listNodes(Client& client, const std::string& prefix) {
+  auto range = client.getPrefix(prefix);
+  if (!range) return fail(range.error());
+  std::vector<NodeInfo> out;
+  for (const auto& kv : range->kvs) {
+    auto node = nodeFromJson(kv.key, kv.value);
+    if (!node) return fail(node.error());
+    out.push_back(std::move(*node));
+  }
+  return out;
+}
+
+}  // namespace rollway::etcd

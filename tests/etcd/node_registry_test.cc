@@ -1,0 +1,104 @@
+// Node registration against a real etcd member: a node is listed while its daemon keeps
+// its lease, is gone once the lease ends (a dead daemon), its name cannot be taken while
+// it lives, and a clean stop removes it at once.
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+#include "etcd_cluster.h"
+#include "rollway/etcd/node_registry.h"
+
+namespace rollway::etcd {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::EtcdCluster;
+
+class Nodes : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { cluster_ = new EtcdCluster(1); }
+  static void TearDownTestSuite() {
+    delete cluster_;
+    cluster_ = nullptr;
+  }
+  std::string prefix() {
+    return "/" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "/nodes/";
+  }
+  std::vector<std::string> names() {
+    std::vector<std::string> out;
+    auto nodes = listNodes(client_, prefix());
+    if (nodes) {
+      for (const auto& n : *nodes) out.push_back(n.name);
+    }
+    return out;
+  }
+  Client client_{ClientOptions{cluster_->endpoints(), 1000ms}};
+  static EtcdCluster* cluster_;
+};
+EtcdCluster* Nodes::cluster_ = nullptr;
+
+TEST_F(Nodes, RegisteredNodesAreListedWithTheirAddressAndLabels) {
+  auto a = NodeRegistration::create(client_, prefix(), NodeInfo{"h1", "10.0.0.1", {{"zone", "a"}}}, 3s);
+  auto b = NodeRegistration::create(client_, prefix(), NodeInfo{"h2", "10.0.0.2", {}}, 3s);
+  ASSERT_TRUE(a) << a.error().message;
+  ASSERT_TRUE(b);
+  auto nodes = listNodes(client_, prefix());
+  ASSERT_TRUE(nodes);
+  ASSERT_EQ(nodes->size(), 2u);
+  EXPECT_EQ((*nodes)[0], (NodeInfo{"h1", "10.0.0.1", {{"zone", "a"}}}));
+  std::this_thread::sleep_for(4s);  // past the TTL: kept alive
+  EXPECT_EQ(names(), (std::vector<std::string>{"h1", "h2"}));
+}
+
+TEST_F(Nodes, ANameHeldByALiveNodeIsRefusedWithAMessageThatSaysWhy) {
+  auto a = NodeRegistration::create(client_, prefix(), NodeInfo{"h1", "10.0.0.1", {}}, 3s);
+  ASSERT_TRUE(a);
+  auto twin = NodeRegistration::create(client_, prefix(), NodeInfo{"h1", "10.0.0.9", {}}, 3s);
+  ASSERT_FALSE(twin);
+  EXPECT_EQ(twin.error().code, ErrorCode::kConflict);
+  EXPECT_NE(twin.error().message.find("10.0.0.1"), std::string::npos) << twin.error().message;
+  EXPECT_FALSE(NodeRegistration::create(client_, prefix(), NodeInfo{"a/b", "x", {}}, 3s));
+}
+
+TEST_F(Nodes, ACleanStopRemovesTheNodeAtOnceADeadOneWhenItsLeaseEnds) {
+  auto stopping = NodeRegistration::create(client_, prefix(), NodeInfo{"clean", "10.0.0.1", {}}, 3s);
+  std::atomic<int> lost{0};
+  auto dying = NodeRegistration::create(client_, prefix(), NodeInfo{"dead", "10.0.0.2", {}}, 2s, [&] { ++lost; });
+  ASSERT_TRUE(stopping && dying);
+  stopping->reset();
+  EXPECT_EQ(names(), (std::vector<std::string>{"dead"}));
+  // A daemon that dies stops renewing: here its lease is revoked behind its back, as the
+  // server does when it expires; the registration learns it on its next renewal.
+  ASSERT_TRUE(client_.revokeLease((*dying)->lease()));
+  EXPECT_TRUE(names().empty());
+  auto end = std::chrono::steady_clock::now() + 3s;
+  while (lost.load() == 0 && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(lost.load(), 1);
+  EXPECT_FALSE((*dying)->alive());
+  // Its name is free again.
+  EXPECT_TRUE(NodeRegistration::create(client_, prefix(), NodeInfo{"dead", "10.0.0.3", {}}, 2s));
+}
+
+TEST_F(Nodes, ANodeWhoseDaemonStopsRenewingDisappearsAfterTheTimeout) {
+  // Registered by hand, as a daemon that died right after would have left it.
+  auto lease = client_.grantLease(2s);
+  ASSERT_TRUE(lease);
+  ASSERT_TRUE(client_.put(prefix() + "ghost", toJson(NodeInfo{"ghost", "10.0.0.4", {}}), *lease));
+  EXPECT_EQ(names(), (std::vector<std::string>{"ghost"}));
+  auto end = std::chrono::steady_clock::now() + 5s;
+  while (!names().empty() && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(100ms);
+  EXPECT_TRUE(names().empty()) << "still listed past its lease";
+}
+
+TEST(NodeJson, ARecordThatIsNotANodeIsAnErrorNamingTheKey) {
+  auto bad = nodeFromJson("/rollway/nodes/x", "{\"address\": 1}");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("/rollway/nodes/x"), std::string::npos);
+  EXPECT_FALSE(nodeFromJson("k", "not json"));
+  auto ok = nodeFromJson("k", toJson(NodeInfo{"n", "a", {{"x", "y"}}}));
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(*ok, (NodeInfo{"n", "a", {{"x", "y"}}}));
+}
+
+}  // namespace
+}  // namespace rollway::etcd
