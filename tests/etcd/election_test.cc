@@ -14,34 +14,18 @@ namespace {
 using namespace std::chrono_literals;
 using testing::EtcdCluster;
 
-template <typename F>
-bool eventually(F done, std::chrono::milliseconds limit) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return done();
-}
+using testing::eventually;
 
-class Election : public ::testing::Test {
+class Election : public testing::OneMemberTest {
  protected:
-  static void SetUpTestSuite() { cluster_ = new EtcdCluster(1); }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
   ElectionOptions options(const std::string& name) {
     ElectionOptions o;
-    o.key = "/" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "/leader";
+    o.key = key("leader");
     o.candidate = name;
     o.ttl = 2s;
     return o;
   }
-  Client client_{ClientOptions{cluster_->endpoints(), 1000ms}};
-  static EtcdCluster* cluster_;
 };
-EtcdCluster* Election::cluster_ = nullptr;
 
 TEST_F(Election, ExactlyOneOfThreeCandidatesLeadsAndTheKeyNamesIt) {
   std::atomic<int> changes{0};
@@ -54,9 +38,9 @@ TEST_F(Election, ExactlyOneOfThreeCandidatesLeadsAndTheKeyNamesIt) {
   EXPECT_EQ(a.isLeader() + b.isLeader() + c.isLeader(), 1);
   EXPECT_EQ(changes.load(), 1);
   std::string leader = a.isLeader() ? "a" : b.isLeader() ? "b" : "c";
-  auto key = client_.get(options("").key);
-  ASSERT_TRUE(key && *key);
-  EXPECT_EQ((*key)->value, leader);
+  auto held = client_.get(options("").key);
+  ASSERT_TRUE(held && *held);
+  EXPECT_EQ((*held)->value, leader);
 }
 
 TEST_F(Election, WhenTheLeaderResignsAnotherTakesOverWellWithinTheTtl) {

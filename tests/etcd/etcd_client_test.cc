@@ -15,31 +15,9 @@ namespace {
 using namespace std::chrono_literals;
 using testing::EtcdCluster;
 
-template <typename F>
-bool waitFor(F done, std::chrono::milliseconds limit) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return done();
-}
+using testing::eventually;
 
-class OneMember : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { cluster_ = new EtcdCluster(1); }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
-  Client client_{ClientOptions{cluster_->endpoints(), 2000ms}};
-  // Each test its own prefix: the member is shared.
-  std::string key(const std::string& k) {
-    return "/" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "/" + k;
-  }
-  static EtcdCluster* cluster_;
-};
-EtcdCluster* OneMember::cluster_ = nullptr;
+class OneMember : public testing::OneMemberTest {};
 
 TEST_F(OneMember, PutGetDeleteAndPrefixReads) {
   auto r1 = client_.put(key("a"), "1");
@@ -105,7 +83,7 @@ TEST_F(OneMember, AKeyOnALeaseGoesWhenTheLeaseExpiresUnlessKeptAlive) {
   }
   EXPECT_TRUE(*client_.get(key("node")));
   // Left alone, it expires and takes the key with it.
-  EXPECT_TRUE(waitFor([&] { return !*client_.get(key("node")); }, 6s));
+  EXPECT_TRUE(eventually([&] { return !*client_.get(key("node")); }, 6s));
   auto expired = client_.keepAlive(*lease);
   ASSERT_FALSE(expired);
   EXPECT_EQ(expired.error().code, ErrorCode::kNotFound);
@@ -129,7 +107,7 @@ TEST_F(OneMember, AWatchReplaysHistoryFromARevisionThenFollowsInOrder) {
   });
   ASSERT_TRUE(client_.del(key("k1")));
   ASSERT_TRUE(client_.put(key("k3"), "c"));
-  ASSERT_TRUE(waitFor([&] {
+  ASSERT_TRUE(eventually([&] {
     std::lock_guard lock(m);
     return seen.size() == 4;
   }, 5s));
@@ -157,7 +135,7 @@ TEST_F(OneMember, AWatchFromCompactedHistoryIsAnErrorThatSaysReadAgain) {
         std::lock_guard lock(m);
         errors.push_back(e);
       });
-  ASSERT_TRUE(waitFor([&] {
+  ASSERT_TRUE(eventually([&] {
     std::lock_guard lock(m);
     return !errors.empty();
   }, 5s));
@@ -221,7 +199,7 @@ TEST(EtcdCluster3, KillingTheClientsMemberLosesNoWriteAndNoWatchEvent) {
     acked.push_back(k);
   }
   EXPECT_NE(client.endpoint(), cluster.member(victim).endpoint());
-  ASSERT_TRUE(waitFor([&] {
+  ASSERT_TRUE(eventually([&] {
     std::lock_guard lock(m);
     return seen.size() >= acked.size();
   }, 10s)) << "the watch stopped after the member died";

@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "rollway/etcd/client.h"
 
 extern char** environ;
@@ -133,6 +135,33 @@ class EtcdCluster {
 
   std::string dir_;
   std::vector<Member> members_;
+};
+
+// True once `done()` is, polled every 20 ms for at most `limit`.
+template <typename F>
+bool eventually(F done, std::chrono::milliseconds limit) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return done();
+}
+
+// A test suite whose tests share one member; each test works under its own key prefix.
+class OneMemberTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { cluster_ = new EtcdCluster(1); }
+  static void TearDownTestSuite() {
+    delete cluster_;
+    cluster_ = nullptr;
+  }
+  // "/<test name>/" + `rest`.
+  static std::string key(const std::string& rest) {
+    return "/" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "/" + rest;
+  }
+  Client client_{ClientOptions{cluster_->endpoints(), std::chrono::milliseconds(1000)}};
+  inline static EtcdCluster* cluster_ = nullptr;
 };
 
 }  // namespace rollway::etcd::testing

@@ -14,16 +14,9 @@ namespace {
 using namespace std::chrono_literals;
 using testing::EtcdCluster;
 
-class Nodes : public ::testing::Test {
+class Nodes : public testing::OneMemberTest {
  protected:
-  static void SetUpTestSuite() { cluster_ = new EtcdCluster(1); }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
-  std::string prefix() {
-    return "/" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "/nodes/";
-  }
+  static std::string prefix() { return key("nodes/"); }
   std::vector<std::string> names() {
     std::vector<std::string> out;
     auto nodes = listNodes(client_, prefix());
@@ -32,10 +25,7 @@ class Nodes : public ::testing::Test {
     }
     return out;
   }
-  Client client_{ClientOptions{cluster_->endpoints(), 1000ms}};
-  static EtcdCluster* cluster_;
 };
-EtcdCluster* Nodes::cluster_ = nullptr;
 
 TEST_F(Nodes, RegisteredNodesAreListedWithTheirAddressAndLabels) {
   auto a = NodeRegistration::create(client_, prefix(), NodeInfo{"h1", "10.0.0.1", {{"zone", "a"}}}, 3s);
@@ -71,9 +61,7 @@ TEST_F(Nodes, ACleanStopRemovesTheNodeAtOnceADeadOneWhenItsLeaseEnds) {
   // server does when it expires; the registration learns it on its next renewal.
   ASSERT_TRUE(client_.revokeLease((*dying)->lease()));
   EXPECT_TRUE(names().empty());
-  auto end = std::chrono::steady_clock::now() + 3s;
-  while (lost.load() == 0 && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(20ms);
-  EXPECT_EQ(lost.load(), 1);
+  EXPECT_TRUE(testing::eventually([&] { return lost.load() == 1; }, 3s));
   EXPECT_FALSE((*dying)->alive());
   // Its name is free again.
   EXPECT_TRUE(NodeRegistration::create(client_, prefix(), NodeInfo{"dead", "10.0.0.3", {}}, 2s));
@@ -85,9 +73,7 @@ TEST_F(Nodes, ANodeWhoseDaemonStopsRenewingDisappearsAfterTheTimeout) {
   ASSERT_TRUE(lease);
   ASSERT_TRUE(client_.put(prefix() + "ghost", toJson(NodeInfo{"ghost", "10.0.0.4", {}}), *lease));
   EXPECT_EQ(names(), (std::vector<std::string>{"ghost"}));
-  auto end = std::chrono::steady_clock::now() + 5s;
-  while (!names().empty() && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(100ms);
-  EXPECT_TRUE(names().empty()) << "still listed past its lease";
+  EXPECT_TRUE(testing::eventually([&] { return names().empty(); }, 5s)) << "still listed past its lease";
 }
 
 TEST(NodeJson, ARecordThatIsNotANodeIsAnErrorNamingTheKey) {
