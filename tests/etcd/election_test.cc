@@ -12,7 +12,6 @@ namespace rollway::etcd {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::EtcdCluster;
 
 using testing::eventually;
 
