@@ -153,6 +153,11 @@ struct Client::Impl {
   }
   std::chrono::system_clock::time_point deadline() const { return std::chrono::system_clock::now() + options.timeout; }
 
+  static bool connect(Endpoint& e, milliseconds within) {
+    if (e.channel->GetState(true) == GRPC_CHANNEL_READY) return true;
+    return e.channel->WaitForConnected(std::chrono::system_clock::now() + within);
+  }
+
   // Runs `rpc(channel, context)` on the first endpoint that takes it. `mutation`: it is
   // sent only on a connected channel, and once sent never again (its outcome may be
   // unknown); a read moves on after any failure that is the endpoint's.
@@ -165,7 +170,10 @@ struct Client::Impl {
       size_t i = (first + attempt) % endpoints.size();
       Endpoint& e = endpoints[i];
       const std::string& endpoint = e.address;
-      if (mutation && !e.channel->WaitForConnected(deadline())) {
+      // Connected first: a channel left in a failure state by a member that was down
+      // fails calls at once without trying again; asking for its state with
+      // try_to_connect makes it connect now. A mutation is sent only once connected.
+      if (!connect(e, mutation ? options.timeout : std::min(options.timeout, milliseconds(1000)))) {
         errors += fmt::format("{}{}: cannot connect", errors.empty() ? "" : "; ", endpoint);
         failed(i);
         continue;
@@ -361,6 +369,19 @@ void Watcher::run() {
       std::lock_guard lock(mutex_);
       if (stop_) break;
       context_ = &context;
+    }
+    if (!Client::Impl::connect(impl.endpoints[i], milliseconds(1000))) {
+      {
+        std::lock_guard lock(mutex_);
+        context_ = nullptr;
+      }
+      if (stop_) break;
+      ++reconnects_;
+      impl.failed(i);
+      for (auto waited = milliseconds(0); waited < milliseconds(50) && !stop_; waited += milliseconds(10)) {
+        std::this_thread::sleep_for(milliseconds(10));
+      }
+      continue;
     }
     auto stream = impl.endpoints[i].watch->Watch(&context);
     pb::WatchRequest req;

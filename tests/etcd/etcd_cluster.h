@@ -64,15 +64,17 @@ class EtcdCluster {
       initial += (initial.empty() ? "" : ",") + m.name + "=http://127.0.0.1:" + std::to_string(m.peerPort);
       members_.push_back(m);
     }
-    for (auto& m : members_) start(m, initial);
-    waitHealthy(std::chrono::seconds(20));
+    initial_ = initial;
+    try {
+      for (auto& m : members_) start(m, initial);
+      waitHealthy(std::chrono::seconds(20));
+    } catch (...) {
+      stopAll();
+      throw;
+    }
   }
 
-  ~EtcdCluster() {
-    for (auto& m : members_) kill(m);
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  ~EtcdCluster() { stopAll(); }
 
   std::vector<std::string> endpoints() const {
     std::vector<std::string> out;
@@ -93,6 +95,10 @@ class EtcdCluster {
     ::waitpid(m.pid, &status, 0);
     m.pid = 0;
   }
+  // Starts a killed member again on its data directory (it rejoins and catches up).
+  void restart(Member& m) {
+    if (m.pid <= 0) start(m, initial_);
+  }
   std::string log(const Member& m) const {
     std::ifstream in(dir_ + "/" + m.name + ".log");
     std::stringstream s;
@@ -101,6 +107,12 @@ class EtcdCluster {
   }
 
  private:
+  void stopAll() {
+    for (auto& m : members_) kill(m);
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
   void start(Member& m, const std::string& initial) {
     std::string data = dir_ + "/" + m.name;
     std::string client = "http://127.0.0.1:" + std::to_string(m.clientPort);
@@ -134,6 +146,7 @@ class EtcdCluster {
   }
 
   std::string dir_;
+  std::string initial_;
   std::vector<Member> members_;
 };
 
