@@ -91,6 +91,14 @@ void planCounts(const RolloutInput& in, const std::map<std::string, int>& wanted
 
 RolloutDecision planRollout(const RolloutInput& in) {
   if (in.spec.paused) return startDecision(in);
+  if (in.status.aborted && in.stableKnown && in.status.stableHash != in.currentHash) {
+    // Aborted stays aborted, whatever strategy the spec says now, until a retry or a new
+    // template: a switch to RollingUpdate rolled the aborted revision out again (torture
+    // seed 3059).
+    RolloutDecision d = startDecision(in);
+    keepAborted(in, d);
+    return d;
+  }
   if (stepsActive(in)) {
     return in.spec.strategy.type == spec::StrategyType::kCanary ? planCanary(in) : planBlueGreen(in);
   }

@@ -156,5 +156,31 @@ TEST(ControllerFound, BlueGreenDelayNeverStartsOldInstancesAgain) {
   EXPECT_TRUE(h.names("v1").empty());
 }
 
+// Seed 3059: a canary aborted, then the strategy switched to RollingUpdate (same
+// template): the rolling update rolled the aborted revision out again (never ready, it
+// held the service at 1 of 2 ready for good) instead of staying on the stable one.
+TEST(ControllerFound, AnAbortedCanarySwitchedToRollingUpdateStaysAborted) {
+  const std::string rolling = "  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 1}}\n";
+  ControllerHarness h;
+  firstRollout(h, kCanaryPause, 2);
+  h.apply(spec("v2", 2, kCanaryPause));
+  h.pass();
+  h.makeHealthy("v2");
+  ASSERT_TRUE(h.ctl().abort("web"));
+  h.pass();
+  h.exitTerminated();
+  ASSERT_TRUE(h.names("v2").empty());
+  size_t starts = h.runtime.count("start");
+  h.apply(spec("v2", 2, rolling));  // the same template: no new rollout
+  for (int i = 0; i < 3; ++i) h.after(1s);
+  EXPECT_EQ(h.runtime.count("start"), starts) << "the aborted revision is not started again";
+  EXPECT_EQ(h.names("v1", "Ready").size(), 2u);
+  EXPECT_EQ(h.status().value("phase", ""), "Degraded") << h.status().dump(2);
+  // Until a retry.
+  ASSERT_TRUE(h.ctl().retry("web"));
+  h.pass();
+  EXPECT_GT(h.runtime.count("start"), starts);
+}
+
 }  // namespace
 }  // namespace rollway::controller::fakes
