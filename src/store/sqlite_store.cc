@@ -1,10 +1,8 @@
 #include "rollway/store/store.h"
 
 #include <algorithm>
-#include <set>
 #include <utility>
 
-#include <nlohmann/json.hpp>
 
 #include "store/apply_writer.h"
 #include "store/rows.h"
@@ -16,14 +14,6 @@
 namespace rollway::store {
 
 namespace {
-
-bool isJson(const std::string& text) {
-  try {
-    return nlohmann::json::accept(text);
-  } catch (...) {  // accept() reports syntax errors by value; this is only belt and braces
-    return false;
-  }
-}
 
 Error serviceNotFound(const std::string& service) {
   return Error{ErrorCode::kNotFound, fmt::format("service \"{}\" not found", service), {}};
@@ -78,23 +68,7 @@ Result<void> SqliteStore::leaveBatch() {
 
 Result<std::vector<ApplyOutcome>> SqliteStore::apply(const std::vector<ServiceInput>& services) {
   // Everything that can be checked without the database is checked before writing.
-  std::set<std::string> seen;
-  for (const ServiceInput& input : services) {
-    if (input.name.empty()) return fail(ErrorCode::kInvalidArgument, "apply: a service has an empty name");
-    if (!seen.insert(input.name).second) {
-      return fail(ErrorCode::kInvalidArgument, "apply: service \"{}\" appears more than once in one apply",
-                  input.name);
-    }
-    if (input.templateHash.empty()) {
-      return fail(ErrorCode::kInvalidArgument, "apply: service \"{}\" has an empty template hash", input.name);
-    }
-    if (!isJson(input.specJson)) {
-      return fail(ErrorCode::kInvalidArgument, "apply: service \"{}\": the spec is not valid JSON", input.name);
-    }
-    if (!isJson(input.templateJson)) {
-      return fail(ErrorCode::kInvalidArgument, "apply: service \"{}\": the template is not valid JSON", input.name);
-    }
-  }
+  if (auto ok = checkServiceInputs(services); !ok) return fail(ok.error());
   return impl_->write([&]() -> Result<std::vector<ApplyOutcome>> {
     ApplyWriter writer(*impl_->db, impl_->events, impl_->nowMs());
     std::vector<ApplyOutcome> outcomes;
@@ -156,7 +130,7 @@ Result<int> SqliteStore::pruneRevisions(const std::string& service, int keep, co
 // --- pending writes (see the class comment) ------------------------------------------
 
 Result<void> SqliteStore::setServiceStatus(const std::string& name, const std::string& statusJson) {
-  if (!isJson(statusJson)) {
+  if (!isJsonText(statusJson)) {
     return fail(ErrorCode::kInvalidArgument, "status of service \"{}\" is not valid JSON", name);
   }
   auto exists = impl_->hasRow("SELECT 1 FROM services WHERE name = ?1", name);

@@ -25,6 +25,11 @@ struct ServiceInput {
 enum class ApplyAction { kCreated, kConfigured, kUnchanged };
 const char* applyActionName(ApplyAction action);  // "created", "configured", "unchanged"
 
+// What every Store checks before it writes an apply: names present and unique, a
+// template hash, spec and template valid JSON (kInvalidArgument naming the service).
+Result<void> checkServiceInputs(const std::vector<ServiceInput>& services);
+bool isJsonText(const std::string& text);
+
 struct ApplyOutcome {
   std::string name;
   ApplyAction action = ApplyAction::kUnchanged;

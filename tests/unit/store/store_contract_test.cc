@@ -1,19 +1,14 @@
+// The Store contract: what every implementation (SQLite, etcd) must do, run against each
+// (see store_backend.h).
 #include "rollway/store/store.h"
 
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
-#include "unit/store/temp_dir.h"
+#include "unit/store/store_backend.h"
 #include "unit/store/test_inputs.h"
 
 namespace rollway::store {
@@ -36,18 +31,19 @@ std::vector<std::string> reasons(const std::vector<Event>& events) {
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(dir_.ok());
+    ASSERT_TRUE(backend_->ok());
     reopen();
   }
 
   void reopen() {
+    if (store_) backend_->settle(*store_);
     store_.reset();
-    auto opened = Store::open(path(), clock_);
+    auto opened = backend_->open("rollway", clock_, {});
     ASSERT_TRUE(opened) << opened.error().str();
     store_ = std::move(*opened);
   }
 
-  std::string path() const { return dir_.file("state/rollway.db"); }
+  std::string where() const { return backend_->where("rollway"); }
 
   std::vector<ApplyOutcome> applyOk(const std::vector<ServiceInput>& inputs) {
     auto result = store_->apply(inputs);
@@ -71,36 +67,10 @@ class StoreTest : public ::testing::Test {
     return out;
   }
 
-  TempDir dir_;
+  std::unique_ptr<StoreBackend> backend_ = makeStoreBackend();
   FakeClock clock_;
   std::unique_ptr<Store> store_;
 };
-
-TEST_F(StoreTest, OpenCreatesDirectoryAndPrivateFileWithLatestSchema) {
-  EXPECT_EQ(store_->schemaVersion(), 1);
-  struct stat st {};
-  ASSERT_EQ(::stat(path().c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0600u);
-  ASSERT_EQ(::stat(dir_.file("state").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0700u);
-}
-
-TEST_F(StoreTest, DatabaseIsInWalModeAndItsSideFilesArePrivate) {
-  ASSERT_TRUE(store_->appendEvent(Event{0, 0, "", "", "Normal", "Ping", ""}));
-  for (const char* suffix : {"-wal", "-shm"}) {
-    struct stat side {};
-    ASSERT_EQ(::stat((path() + suffix).c_str(), &side), 0) << suffix;
-    EXPECT_EQ(side.st_mode & 0777, 0600u) << suffix;
-  }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &stmt, nullptr), SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "wal");
-  sqlite3_finalize(stmt);
-  sqlite3_close_v2(db);
-}
 
 TEST_F(StoreTest, CreateInsertsServiceRevisionAndEvents) {
   auto out = applyOk({input("web", 2, "v1")});
@@ -274,7 +244,7 @@ TEST_F(StoreTest, FailureHalfWayThroughABatchRollsEverythingBack) {
   auto result = store_->apply({input("api", 1, "v1"), input("db", 1, "v1"), clash});
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code, ErrorCode::kConflict);
-  EXPECT_NE(result.error().message.find(path()), std::string::npos) << result.error().message;
+  EXPECT_NE(result.error().message.find(where()), std::string::npos) << result.error().message;
 
   auto list = store_->listServices();
   ASSERT_TRUE(list);
@@ -419,7 +389,7 @@ class StoreEventHistoryTest : public ::testing::Test {
     StoreOptions options;
     options.eventHistory = history;
     options.pruneEvery = pruneEvery;
-    auto opened = Store::open(dir_.file("events.db"), clock_, options);
+    auto opened = backend_->open("events", clock_, options);
     EXPECT_TRUE(opened) << opened.error().str();
     return opened ? std::move(*opened) : nullptr;
   }
@@ -437,7 +407,7 @@ class StoreEventHistoryTest : public ::testing::Test {
     f.limit = 0;
     return *store.listEvents(f);
   }
-  TempDir dir_;
+  std::unique_ptr<StoreBackend> backend_ = makeStoreBackend();
   FakeClock clock_;
 };
 
@@ -484,7 +454,7 @@ TEST_F(StoreEventHistoryTest, ASmallerLimitAppliesAtOpen) {
 TEST_F(StoreEventHistoryTest, InvalidOptionsAreRefused) {
   StoreOptions options;
   options.eventHistory = 0;
-  auto opened = Store::open(dir_.file("bad.db"), clock_, options);
+  auto opened = backend_->open("bad", clock_, options);
   ASSERT_FALSE(opened);
   EXPECT_EQ(opened.error().code, ErrorCode::kInvalidArgument);
 }
