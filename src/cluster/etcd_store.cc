@@ -1,10 +1,8 @@
 #include "rollway/cluster/etcd_store.h"
 
 #include <algorithm>
-#include <condition_variable>
 #include <map>
 #include <mutex>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -21,172 +19,48 @@ using store::ServiceInput;
 using store::ServiceRecord;
 
 struct EtcdStore::Impl {
-  Impl(etcd::Client& c, const Clock& k, EtcdStoreOptions o)
-      : client(c), clock(k), options(std::move(o)), model(options.eventHistory) {}
+  Impl(etcd::Client& client, const Clock& k, EtcdStoreOptions o)
+      : clock(k),
+        options(std::move(o)),
+        model(options.eventHistory),
+        writer(client, KeyWriterOptions{options.prefix, options.fence, options.maxTxnOps, options.retryMin,
+                                        options.retryMax, options.onDeposed, options.logger}) {}
 
   int64_t nowMs() const { return toUnixMillis(clock.wallNow()); }
 
-  // --- etcd writes (one at a time, so that a flush never overtakes a structural write) --
-
-  // Sends `changes` as one transaction, fenced when there is a fence. kConflict once deposed.
-  Result<void> send(const std::vector<KeyChange>& changes) {
-    std::lock_guard serial(writeMutex);
-    if (isDeposed()) return fail(depositionError());
-    std::vector<etcd::Operation> ops;
-    ops.reserve(changes.size());
-    for (const KeyChange& c : changes) {
-      const std::string key = options.prefix + c.key;
-      ops.push_back(c.value ? etcd::Operation::put(key, *c.value) : etcd::Operation::del(key));
-    }
-    std::vector<etcd::Compare> compares;
-    if (options.fence) compares.push_back(options.fence->compare());
-    auto result = client.txn(compares, ops);
-    if (!result) {
-      return fail(result.error().code, "etcd store {}: cannot write to etcd: {}", options.prefix,
-                  result.error().message);
-    }
-    if (!result->succeeded) {
-      depose();
-      return fail(depositionError());
-    }
-    return {};
-  }
-
-  bool isDeposed() const {
-    std::lock_guard lock(mutex);
-    return deposed;
-  }
-
-  Error depositionError() const {
-    return Error{ErrorCode::kConflict,
-                 fmt::format("etcd store {}: this daemon is no longer the cluster leader ({} was won again by "
-                             "another daemon); it writes nothing more",
-                             options.prefix, options.fence ? options.fence->key : std::string("the leader key")),
-                 {}};
-  }
-
-  void depose() {
-    {
-      std::lock_guard lock(mutex);
-      if (deposed) return;
-      deposed = true;
-    }
-    changed.notify_all();
-    if (options.logger) options.logger->error("{}", depositionError().message);
-    if (options.onDeposed) options.onDeposed();
-  }
-
   // A structural write: committed, then taken into the model.
   Result<void> commit(const std::vector<KeyChange>& changes) {
-    if (changes.size() > options.maxTxnOps) {
-      return fail(ErrorCode::kInvalidArgument,
-                  "etcd store {}: this write needs {} keys changed in one transaction, more than the {} allowed "
-                  "(etcd's --max-txn-ops): apply fewer services at once",
-                  options.prefix, changes.size(), options.maxTxnOps);
+    if (auto ok = writer.commit(changes); !ok) {
+      if (ok.error().code != ErrorCode::kInvalidArgument) return ok;
+      return fail(ErrorCode::kInvalidArgument, "{}: apply fewer services at once", ok.error().message);
     }
-    if (auto ok = send(changes); !ok) return ok;
     std::lock_guard lock(mutex);
     if (auto ok = model.apply(changes); !ok) return ok;
-    markDirtyLocked(model.pruneEvents());
+    markPendingLocked(model.pruneEvents());
     return {};
   }
 
-  // --- pending writes -----------------------------------------------------------------
-
-  // Takes `changes` into the model now and marks their keys for the flusher.
-  void markDirtyLocked(const std::vector<KeyChange>& changes) {
+  // Takes `changes` into the model now and hands them to the writer.
+  void markPendingLocked(const std::vector<KeyChange>& changes) {
     if (changes.empty()) return;
     (void)model.apply(changes);
-    for (const KeyChange& c : changes) dirty[c.key] = ++seq;
-    if (batchDepth == 0) kick = true;
+    for (const KeyChange& c : changes) writer.set(c.key, model.value(c.key), batchDepth == 0);
   }
 
-  Result<void> pending(std::vector<KeyChange> changes) {
-    {
-      std::lock_guard lock(mutex);
-      if (deposed) return fail(depositionError());
-      markDirtyLocked(changes);
-      markDirtyLocked(model.pruneEvents());
-    }
-    changed.notify_all();
+  Result<void> pending(const std::vector<KeyChange>& changes) {
+    if (writer.deposed()) return fail(writer.depositionError());
+    std::lock_guard lock(mutex);
+    markPendingLocked(changes);
+    markPendingLocked(model.pruneEvents());
     return {};
   }
 
-  struct Chunk {
-    std::vector<KeyChange> changes;
-    std::vector<std::pair<std::string, uint64_t>> keys;  // with the seq they had when taken
-  };
-
-  Chunk takeChunkLocked() const {
-    Chunk chunk;
-    for (const auto& [key, s] : dirty) {
-      if (chunk.changes.size() >= options.maxTxnOps) break;
-      chunk.changes.push_back({key, model.value(key)});
-      chunk.keys.emplace_back(key, s);
-    }
-    return chunk;
-  }
-
-  // One pass over the pending writes; false when a commit failed (they stay pending).
-  bool flushOnce(std::unique_lock<std::mutex>& lock) {
-    while (!dirty.empty() && !deposed) {
-      Chunk chunk = takeChunkLocked();
-      lock.unlock();
-      auto ok = send(chunk.changes);
-      lock.lock();
-      if (!ok) {
-        if (!failing && !deposed && options.logger) {
-          options.logger->warn("{} ({} writes pending; retrying)", ok.error().message, dirty.size());
-        }
-        failing = !deposed;
-        return false;
-      }
-      for (const auto& [key, s] : chunk.keys) {
-        auto it = dirty.find(key);
-        if (it != dirty.end() && it->second == s) dirty.erase(it);
-      }
-      if (failing && options.logger) options.logger->info("etcd store {}: writes reach etcd again", options.prefix);
-      failing = false;
-      changed.notify_all();
-    }
-    return true;
-  }
-
-  void run() {
-    std::unique_lock lock(mutex);
-    auto backoff = options.retryMin;
-    while (true) {
-      changed.wait(lock, [&] { return stop || (kick && !deposed); });
-      if (stop) return;
-      kick = false;
-      if (flushOnce(lock)) {
-        backoff = options.retryMin;
-      } else if (!deposed) {
-        kick = true;  // try again after the back-off (or at once when stopping)
-        changed.wait_for(lock, backoff, [&] { return stop; });
-        backoff = std::min(backoff * 2, options.retryMax);
-      }
-      changed.notify_all();
-    }
-  }
-
-  etcd::Client& client;
   const Clock& clock;
   EtcdStoreOptions options;
-
-  mutable std::mutex mutex;  // everything below, and the model
-  std::condition_variable changed;
+  mutable std::mutex mutex;  // the model and batchDepth (the writer locks itself)
   StateModel model;
-  std::map<std::string, uint64_t> dirty;  // key → seq of its latest pending change
-  uint64_t seq = 0;
   int batchDepth = 0;
-  bool kick = false;
-  bool stop = false;
-  bool deposed = false;
-  bool failing = false;
-
-  std::mutex writeMutex;
-  std::thread flusher;
+  KeyWriter writer;  // last: stopped first
 };
 
 namespace {
@@ -219,38 +93,22 @@ Result<std::unique_ptr<EtcdStore>> EtcdStore::open(etcd::Client& client, const C
   // A smaller history than the stored one applies at once (as the SQLite store's open does).
   {
     std::lock_guard lock(impl->mutex);
-    impl->markDirtyLocked(impl->model.pruneEvents());
+    impl->markPendingLocked(impl->model.pruneEvents());
   }
-  Impl* raw = impl.get();
-  impl->flusher = std::thread([raw] { raw->run(); });
   return std::unique_ptr<EtcdStore>(new EtcdStore(std::move(impl)));
 }
 
 EtcdStore::EtcdStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-EtcdStore::~EtcdStore() {
-  {
-    std::lock_guard lock(impl_->mutex);
-    impl_->stop = true;
-  }
-  impl_->changed.notify_all();
-  impl_->flusher.join();
-  std::unique_lock lock(impl_->mutex);
-  (void)impl_->flushOnce(lock);  // once more; what fails now is lost with this leader's term
-}
+EtcdStore::~EtcdStore() = default;  // the writer makes one last attempt
 
-bool EtcdStore::waitFlushed(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(impl_->mutex);
-  return impl_->changed.wait_for(lock, timeout, [&] { return impl_->dirty.empty() || impl_->deposed; }) &&
-         impl_->dirty.empty();
-}
+bool EtcdStore::waitFlushed(std::chrono::milliseconds timeout) { return impl_->writer.waitFlushed(timeout); }
 
-bool EtcdStore::deposed() const { return impl_->isDeposed(); }
+bool EtcdStore::deposed() const { return impl_->writer.deposed(); }
 
 PendingWrites EtcdStore::pendingWrites() const {
-  std::lock_guard lock(impl_->mutex);
   PendingWrites out;
-  for (const auto& [key, s] : impl_->dirty) {
+  for (const std::string& key : impl_->writer.pendingKeys()) {
     if (key.rfind("status/", 0) == 0) {
       ++out.statuses;
     } else if (key.rfind("phase/", 0) == 0) {
@@ -273,9 +131,8 @@ Result<void> EtcdStore::leaveBatch() {
   {
     std::lock_guard lock(impl_->mutex);
     if (--impl_->batchDepth > 0) return {};
-    if (!impl_->dirty.empty()) impl_->kick = true;
   }
-  impl_->changed.notify_all();
+  impl_->writer.flush();
   return {};  // the commit is the flusher's; its failures keep the writes pending
 }
 

@@ -7,17 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "cluster/key_writer.h"
 #include "rollway/common/result.h"
 #include "rollway/store/store.h"
 
 namespace rollway::cluster {
-
-// One key's new value: a put, or a deletion (no value). Keys are relative to the store's
-// prefix in etcd.
-struct KeyChange {
-  std::string key;
-  std::optional<std::string> value;
-};
 
 // The store's state as records, the etcd keys they are kept under (one object per key,
 // JSON values), and the key changes each write makes. No I/O: EtcdStore sends the
