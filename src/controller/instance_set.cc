@@ -88,6 +88,7 @@ Result<void> InstanceSet::spawn(Instance& inst) {
     return fail(started.error());
   }
   inst.pid = started->pid;
+  inst.host = started->host.empty() ? "127.0.0.1" : started->host;
   inst.startTicks = started->startTimeTicks;
   inst.startedMs = nowUnixMs(deps_.clock);
   inst.phase = InstancePhase::kStarting;
@@ -101,7 +102,7 @@ Result<void> InstanceSet::spawn(Instance& inst) {
 void InstanceSet::probe(Instance& inst) {
   int minReady = hooks_.minReadySeconds(inst.service);
   deps_.health.setMinReadySeconds(inst.name, minReady);
-  auto ok = deps_.health.add(inst.name, "127.0.0.1", inst.port, inst.tmpl, deps_.clock.now(),
+  auto ok = deps_.health.add(inst.name, inst.host, inst.port, inst.tmpl, deps_.clock.now(),
                              probe::ExecContext{launchSpec(inst), options_.baseEnv});
   if (!ok) deps_.logger->warn("instance {}: cannot probe: {}", inst.name, ok.error().message);
   deps_.health.setMinReadySeconds(inst.name, minReady);
@@ -136,6 +137,7 @@ bool InstanceSet::adopt(const store::InstanceRecord& r, std::optional<spec::Temp
   }
   ports_.reserve(r.port);
   inst->pid = adopted->pid;
+  inst->host = adopted->host.empty() ? "127.0.0.1" : adopted->host;
   inst->startTicks = adopted->startTimeTicks;
   inst->backoff.started();
   inst->phase = InstancePhase::kStarting;

@@ -199,7 +199,7 @@ void Terminator::runPreStop(Instance& inst) {
       p.kind = spec::ProbeKind::kHttpGet;
       p.httpGet = preStop->httpGet;
       p.timeoutSeconds = std::max(1, static_cast<int>(std::chrono::duration_cast<seconds>(remaining).count()));
-      t.preStopRunner = probe::makeProbeRunner(deps_.io, p, probe::ProbeEndpoint{"127.0.0.1", inst.port, std::nullopt});
+      t.preStopRunner = probe::makeProbeRunner(deps_.io, p, probe::ProbeEndpoint{inst.host, inst.port, std::nullopt});
       deps_.events.record(inst.service, object, kNormal, "PreStop",
                           fmt::format("{}: preStop GET {} on port {}", name, p.httpGet.path,
                                       p.httpGet.port ? p.httpGet.port : inst.port));

@@ -69,7 +69,8 @@ struct Instance {
   std::string lastExit;
   std::unique_ptr<Termination> termination;  // set while kRestarting / kTerminating with a sequence
 
-  std::string address() const { return "127.0.0.1:" + std::to_string(port); }
+  std::string host = "127.0.0.1";  // where it is reached (another node's address in cluster mode)
+  std::string address() const { return host + ":" + std::to_string(port); }
   // Its process runs (or is being stopped for a restart): probes and exits concern it.
   bool running() const { return phase != InstancePhase::kBackOff && phase != InstancePhase::kTerminating; }
   // Probe verdicts apply (not in a termination sequence, not waiting for a restart).
