@@ -26,6 +26,7 @@ int run(int argc, char** argv, const ExtraVerbs& extraVerbs) {
   for (const auto& add : extraVerbs.first) add(app, exitCode);
   addApply(app, ctx, exitCode);
   addValidate(app, exitCode);
+  addExport(app, exitCode);
   addGet(app, ctx, exitCode);
   addDescribe(app, ctx, exitCode);
   addDelete(app, ctx, exitCode);

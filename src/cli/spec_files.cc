@@ -11,9 +11,7 @@
 
 namespace rollway::cli {
 
-namespace {
-
-Result<std::string> readInput(const std::string& file) {
+Result<std::string> readSpecText(const std::string& file) {
   std::string text;
   if (file == "-") {
     text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
@@ -25,13 +23,11 @@ Result<std::string> readInput(const std::string& file) {
   return text;
 }
 
-}  // namespace
-
 Result<std::vector<spec::ServiceSpec>> loadSpecFiles(const std::vector<std::string>& files) {
   namespace fs = std::filesystem;
   std::vector<spec::ServiceSpec> all;
   for (const auto& file : files) {
-    auto text = readInput(file);
+    auto text = readSpecText(file);
     if (!text) return fail(text.error());
     auto specs = spec::parseServices(*text, file == "-" ? "<stdin>" : file);
     if (!specs) return fail(specs.error());

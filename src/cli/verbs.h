@@ -11,6 +11,7 @@ namespace rollway::cli {
 // callback: CLI11 writes them during parse(), after the add* function has returned.
 void addApply(CLI::App& app, Context& ctx, int& exitCode);
 void addValidate(CLI::App& app, int& exitCode);
+void addExport(CLI::App& app, int& exitCode);  // kubernetes
 void addGet(CLI::App& app, Context& ctx, int& exitCode);
 void addDescribe(CLI::App& app, Context& ctx, int& exitCode);
 void addDelete(CLI::App& app, Context& ctx, int& exitCode);

@@ -15,4 +15,7 @@ namespace rollway::cli {
 // same template (and the same revision).
 Result<std::vector<spec::ServiceSpec>> loadSpecFiles(const std::vector<std::string>& files);
 
+// The text of one spec file ("-" = stdin). A file that cannot be read is a kIo error.
+Result<std::string> readSpecText(const std::string& file);
+
 }  // namespace rollway::cli
