@@ -26,8 +26,8 @@ struct InstanceProcess {
   int pidfd = -1;              // borrowed: owned by the Supervisor until the exit callback
   int64_t startTimeTicks = 0;  // store this with pid: adoption checks it
   bool adopted = false;        // not our child: exit status will be unknown
-  std::string host;            // where it is reached; empty: this host (127.0.0.1)
   std::string logPath;
+  std::string host;            // where it is reached; empty: this host (127.0.0.1)
 };
 
 struct Termination {
