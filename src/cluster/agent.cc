@@ -6,6 +6,7 @@
 #include <asio/post.hpp>
 
 #include "cluster/key_writer.h"
+#include "rollway/controller/proxy_port.h"
 #include "rollway/etcd/mirror.h"
 #include "rollway/probe/probe_runner.h"
 
@@ -204,6 +205,10 @@ void Agent::startIncarnation(const std::string& name, Local& local) {
 }
 
 void Agent::onExit(const std::string& name, const supervisor::ExitInfo& exit) {
+  if (name == controller::ProxyPort::kProcessName) {
+    if (options_.onProxyExit) options_.onProxyExit(exit);
+    return;
+  }
   auto it = instances_.find(name);
   if (it == instances_.end()) return;
   Local& local = it->second;

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -48,6 +49,8 @@ struct AgentOptions {
   supervisor::EnvMap baseEnv;        // for exec probes and preStop
   std::chrono::milliseconds staleGrace{30000};  // grace period for an instance nobody assigns any more
   size_t probeEventsKept = 32;       // per report
+  // The node's own proxy process exited (it is supervised by the same runtime).
+  std::function<void(const supervisor::ExitInfo&)> onProxyExit;
 };
 
 class Agent {
