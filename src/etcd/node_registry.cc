@@ -12,7 +12,8 @@ using SteadyClock = std::chrono::steady_clock;
 }  // namespace
 
 std::string toJson(const NodeInfo& node) {
-  return nlohmann::json{{"name", node.name}, {"address", node.address}, {"labels", node.labels}}.dump();
+  return nlohmann::json{{"name", node.name}, {"address", node.address}, {"labels", node.labels}, {"daemon", node.daemonId}}
+      .dump();
 }
 
 Result<NodeInfo> nodeFromJson(const std::string& key, const std::string& text) {
@@ -23,6 +24,7 @@ Result<NodeInfo> nodeFromJson(const std::string& key, const std::string& text) {
   NodeInfo node;
   node.name = j["name"].get<std::string>();
   if (j.contains("address") && j["address"].is_string()) node.address = j["address"].get<std::string>();
+  if (j.contains("daemon") && j["daemon"].is_string()) node.daemonId = j["daemon"].get<std::string>();
   if (j.contains("labels") && j["labels"].is_object()) {
     for (const auto& [k, v] : j["labels"].items()) {
       if (v.is_string()) node.labels[k] = v.get<std::string>();
@@ -45,6 +47,19 @@ Result<std::unique_ptr<NodeRegistration>> NodeRegistration::create(Client& clien
   if (!created) {
     (void)client.revokeLease(*lease);
     return fail(created.error());
+  }
+  if (!created->succeeded && !created->gets.empty() && !created->gets[0].empty() && !node.daemonId.empty()) {
+    // The same daemon, restarted before its registration's lease ended: it takes it over.
+    const KeyValue& held = created->gets[0][0];
+    auto previous = nodeFromJson(key, held.value);
+    if (previous && previous->daemonId == node.daemonId) {
+      created = client.txn({Compare::modRevisionIs(key, held.modRevision)}, {Operation::put(key, toJson(node), *lease)},
+                           {Operation::get(key)});
+      if (!created) {
+        (void)client.revokeLease(*lease);
+        return fail(created.error());
+      }
+    }
   }
   if (!created->succeeded) {
     (void)client.revokeLease(*lease);
@@ -69,8 +84,18 @@ NodeRegistration::~NodeRegistration() {
     stop_ = true;
   }
   wake_.notify_all();
-  thread_.join();
-  if (alive_) (void)client_.revokeLease(lease_);  // the key goes with it
+  if (thread_.joinable()) thread_.join();
+  if (alive_ && !detached_) (void)client_.revokeLease(lease_);  // the key goes with it
+}
+
+void NodeRegistration::detach() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+    detached_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
 }
 
 void NodeRegistration::run() {

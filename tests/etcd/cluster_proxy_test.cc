@@ -25,7 +25,7 @@ using std::chrono::seconds;
 
 struct ProxyNode {
   ProxyNode(asio::io_context& io, etcd::Client& client, const std::string& name) : proxy(io) {
-    auto reg = etcd::NodeRegistration::create(client, "/rollway/nodes/", etcd::NodeInfo{name, "10.0.0.1", {}}, seconds(5));
+    auto reg = etcd::NodeRegistration::create(client, "/rollway/nodes/", etcd::NodeInfo{name, "10.0.0.1", {}, ""}, seconds(5));
     EXPECT_TRUE(reg) << reg.error().str();
     if (reg) registration = std::move(*reg);
     ProxyAgentOptions options;

@@ -28,7 +28,7 @@ using std::chrono::seconds;
 
 struct Node {
   Node(asio::io_context& io, etcd::Client& client, const std::string& name, const std::string& host) {
-    auto reg = etcd::NodeRegistration::create(client, "/rollway/nodes/", etcd::NodeInfo{name, host, {{"zone", name}}},
+    auto reg = etcd::NodeRegistration::create(client, "/rollway/nodes/", etcd::NodeInfo{name, host, {{"zone", name}}, ""},
                                               seconds(5));
     EXPECT_TRUE(reg) << reg.error().str();
     if (reg) registration = std::move(*reg);

@@ -24,6 +24,9 @@ struct NodeInfo {
   std::string name;
   std::string address;                        // where its proxy and agent are reached
   std::map<std::string, std::string> labels;  // for nodeSelector
+  // Who registered it: the same daemon (the same data directory) restarted takes its
+  // name over from the registration it left behind; anyone else is refused.
+  std::string daemonId;
   bool operator==(const NodeInfo&) const = default;
 };
 
@@ -35,9 +38,15 @@ class NodeRegistration {
   static Result<std::unique_ptr<NodeRegistration>> create(Client& client, const std::string& prefix, NodeInfo node,
                                                            std::chrono::seconds lostTimeout,
                                                            std::function<void()> onLost = {});
+  // Leaves the cluster at once (revokes the lease: the key goes), unless detach()ed.
   ~NodeRegistration();
   NodeRegistration(const NodeRegistration&) = delete;
   NodeRegistration& operator=(const NodeRegistration&) = delete;
+
+  // Stops renewing and leaves the key to its lease: a daemon that stops to be restarted
+  // leaves its node registered for the lost timeout, so that nothing of it is replaced
+  // if it is back before then (with the same daemonId it takes the name over).
+  void detach();
 
   // False once the lease was lost (etcd unreachable past the timeout, or revoked).
   bool alive() const { return alive_.load(); }
@@ -57,6 +66,7 @@ class NodeRegistration {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_ = false;
+  bool detached_ = false;
   std::thread thread_;
 };
 
