@@ -29,7 +29,7 @@ class NetnsTest : public ::testing::Test {
     if (why.empty()) return;
     if (netnsSkipRequested()) GTEST_SKIP() << "ROLLWAY_SKIP_NETNS=1: " << why;
     FAIL() << why << ". The cluster tests (label cluster) make network namespaces: run them as root with "
-           << "iproute2 installed, or set ROLLWAY_SKIP_NETNS=1 to skip them.";
+           << "iproute2 installed (scripts/install-deps.sh), or set ROLLWAY_SKIP_NETNS=1 to skip them.";
   }
 
   // Prints a figure the test measured and records it in the test's XML output.
