@@ -9,7 +9,7 @@ SEEDS      ?= 50
 SEED       ?=
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-unit test-asan test-asan-only asan bench fuzz torture clean help
+.PHONY: all deps build run test test-unit test-cluster test-asan test-asan-only asan bench fuzz torture clean help
 
 all: build
 
@@ -18,6 +18,7 @@ help:
 	@echo "make test       install, build, run every test (release build, then ASan/UBSan build)"
 	@echo "make build      build everything into $(BUILD)/ (no tests run)"
 	@echo "make test-unit  unit tests of the release build only"
+	@echo "make test-cluster  the network-namespace hosts and etcd on them (root; ROLLWAY_SKIP_NETNS=1 skips)"
 	@echo "make asan       build the ASan/UBSan tree in $(ASAN_BUILD)/"
 	@echo "make bench      benchmarks against nginx / HAProxy (not part of make test)"
 	@echo "make torture    SEEDS=$(SEEDS) randomized torture sequences under load, one after the other, and a summary (SEED=N: seeds N, N+1, ...)"
@@ -42,13 +43,17 @@ run: build
 # The release pass runs everything. The sanitizer pass runs its own unit tests, then the
 # release tree's e2e drivers against the sanitizer tree's binaries (rollway, demo-app,
 # test-upstream); it leaves out the "load" label (minutes of rollouts under load, whose
-# timing under ASan proves nothing).
+# timing under ASan proves nothing) and the "cluster" one (hosts made of network
+# namespaces, tests/cluster/README.md: the release pass only, as root; ~15 s).
 test: build asan
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) --timeout 600
 	$(MAKE) --no-print-directory test-asan-only
 
 test-unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) -L unit
+
+test-cluster: build
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) -L cluster
 
 # -g1: line tables are enough for symbolized sanitizer reports, at a fraction of -g's cost.
 $(ASAN_BUILD)/build.ninja: CMakeLists.txt | deps

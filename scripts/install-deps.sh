@@ -11,7 +11,9 @@ BUILD_PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler golang-etcd-server-dev
 )
-TEST_PKGS=(curl procps wrk prometheus openssl python3 etcd-server python3-kubernetes)
+# iproute2 and etcd-client: the cluster tests' network-namespace hosts and etcdctl (tests/cluster);
+# python3-kubernetes: the schema check of `rollway export kubernetes` (tests/tools/k8s_validate.py).
+TEST_PKGS=(curl procps wrk prometheus openssl python3 etcd-server etcd-client iproute2 python3-kubernetes)
 BENCH_PKGS=(nginx-light haproxy)
 # make fuzz: clang 14 and its libFuzzer/sanitizer runtimes (libclang_rt.fuzzer-x86_64.a).
 FUZZ_PKGS=(clang libclang-rt-14-dev)
