@@ -25,6 +25,7 @@
 #include "rollway/api/default_paths.h"
 #include "rollway/cli/cli.h"
 #include "rollway/cli/spec_files.h"
+#include "rollway/cluster/cluster_node.h"
 #include "rollway/common/blocking_pool.h"
 #include "rollway/common/duration.h"
 #include "rollway/common/random.h"
@@ -62,7 +63,56 @@ struct ServeOptions {
   int proxyWorkers = 0;
   int eventHistory = store::StoreOptions{}.eventHistory;
   std::string caFile;
+  // Cluster mode (docs/cluster.md).
+  std::string cluster;                    // etcd://H1:2379,H2:2379,...
+  std::string node;                       // this node's name (default: the host name)
+  std::string advertise;                  // where other nodes reach this one's instances and proxy
+  std::vector<std::string> nodeLabels;    // KEY=VALUE
+  std::string nodeLostTimeout = "20s";
 };
+
+// etcd://H1:2379,H2:2379 (or without the scheme) -> {"H1:2379", "H2:2379"}.
+Result<std::vector<std::string>> parseClusterEndpoints(const std::string& text) {
+  std::string rest = text;
+  if (rest.rfind("etcd://", 0) == 0) rest = rest.substr(7);
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= rest.size()) {
+    size_t comma = rest.find(',', start);
+    std::string item = rest.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    auto colon = item.rfind(':');
+    int port = 0;
+    if (item.empty() || colon == std::string::npos || colon == 0 ||
+        std::from_chars(item.data() + colon + 1, item.data() + item.size(), port).ec != std::errc() || port <= 0 ||
+        port > 65535) {
+      return fail(ErrorCode::kInvalidArgument,
+                  "--cluster {}: expected etcd://HOST:PORT[,HOST:PORT...], such as etcd://10.0.0.1:2379,10.0.0.2:2379",
+                  text);
+    }
+    out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+// The id of this daemon's data directory (made once): a restarted daemon takes its node
+// registration over; another daemon with the same --node is refused.
+Result<std::string> loadOrCreateDaemonId(const std::string& dir) {
+  std::string path = dir + "/daemon-id";
+  std::ifstream in(path);
+  std::string id;
+  if (in && std::getline(in, id) && id.size() >= 16) return id;
+  std::ifstream urandom("/dev/urandom", std::ios::binary);
+  unsigned char bytes[12];
+  if (!urandom.read(reinterpret_cast<char*>(bytes), sizeof bytes)) return fail(ErrorCode::kIo, "cannot read /dev/urandom");
+  id.clear();
+  for (unsigned char b : bytes) id += fmt::format("{:02x}", b);
+  std::ofstream out(path, std::ios::trunc);
+  out << id << "\n";
+  if (!out) return fail(ErrorCode::kIo, "cannot write {}", path);
+  return id;
+}
 
 Result<std::pair<int, int>> parsePortRange(const std::string& text) {
   auto dash = text.find('-');
@@ -142,6 +192,48 @@ Result<std::string> loadOrCreateToken(const std::string& path) {
   return token;
 }
 
+Result<cluster::ClusterNodeOptions> clusterOptions(const ServeOptions& opts, const controller::ControllerOptions& co,
+                                                   const supervisor::EnvMap& baseEnv) {
+  cluster::ClusterNodeOptions o;
+  auto endpoints = parseClusterEndpoints(opts.cluster);
+  if (!endpoints) return fail(endpoints.error());
+  o.endpoints = std::move(*endpoints);
+  o.node.name = opts.node;
+  if (o.node.name.empty()) {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) == 0) o.node.name = host;
+  }
+  if (o.node.name.empty() || o.node.name.find('/') != std::string::npos) {
+    return fail(ErrorCode::kInvalidArgument, "--node {}: a node name is needed, without '/'", o.node.name);
+  }
+  if (opts.advertise.empty()) {
+    return fail(ErrorCode::kInvalidArgument,
+                "--advertise is needed with --cluster: the address other nodes reach this one's instances and "
+                "proxy at, such as 10.0.0.1");
+  }
+  o.node.address = opts.advertise;
+  for (const std::string& label : opts.nodeLabels) {
+    auto eq = label.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return fail(ErrorCode::kInvalidArgument, "--node-label {}: expected KEY=VALUE, such as zone=a", label);
+    }
+    o.node.labels[label.substr(0, eq)] = label.substr(eq + 1);
+  }
+  auto lost = parseDuration(opts.nodeLostTimeout);
+  if (!lost || *lost < std::chrono::seconds(2)) {
+    return fail(ErrorCode::kInvalidArgument, "--node-lost-timeout {}: expected a duration of at least 2s, such as 20s",
+                opts.nodeLostTimeout);
+  }
+  o.lostTimeout = std::chrono::duration_cast<std::chrono::seconds>(*lost);
+  auto id = loadOrCreateDaemonId(opts.dataDir);
+  if (!id) return fail(id.error());
+  o.node.daemonId = *id;
+  o.controller = co;
+  o.eventHistory = opts.eventHistory;
+  o.baseEnv = baseEnv;
+  return o;
+}
+
 int runServe(ServeOptions opts) {
   bool explicitDataDir = !opts.dataDir.empty();
   if (!explicitDataDir) opts.dataDir = api::defaultDataDir();
@@ -165,11 +257,23 @@ int runServe(ServeOptions opts) {
 
   SystemClock clock;
   SeededRandom random;
-  store::StoreOptions storeOptions;
-  storeOptions.eventHistory = opts.eventHistory;
-  storeOptions.logger = *logger;
-  auto store = store::Store::open(opts.dataDir + "/state.db", clock, storeOptions);
-  if (!store) return reportError(store.error());
+  const bool clustered = !opts.cluster.empty();
+  if (clustered && !opts.files.empty()) {
+    return reportError(Error{ErrorCode::kInvalidArgument,
+                             "-f/--filename is not taken with --cluster: apply specs with `rollway apply` once the "
+                             "cluster has a leader",
+                             {}});
+  }
+  // Single-host mode keeps its state in SQLite; a cluster keeps it in etcd (the leader's).
+  std::unique_ptr<store::Store> store;
+  if (!clustered) {
+    store::StoreOptions storeOptions;
+    storeOptions.eventHistory = opts.eventHistory;
+    storeOptions.logger = *logger;
+    auto opened = store::Store::open(opts.dataDir + "/state.db", clock, storeOptions);
+    if (!opened) return reportError(opened.error());
+    store = std::move(*opened);
+  }
 
   // The control thread runs the controller, the supervisor's pidfd watches, the probes
   // and every API request (posted to it), so the store has exactly one caller.
@@ -201,20 +305,32 @@ int runServe(ServeOptions opts) {
   co.backoff.initial = *backoff;
   co.caFile = opts.caFile;
   AsioTimers timers(io);
-  controller::Controller ctl(
-      controller::ControllerDeps{io, **store, clock, timers, random, supervisor, prober, proxyLink, *prometheus, *webhook,
-                                 pool},
-      co,
-      *logger);
-  api::ApiRuntime runtime;
-  runtime.controller = &ctl;
-  runtime.io = &io;
-  runtime.requestExit = [&io] {
+  auto requestExit = [&io] {
     // Let the reply reach the client, then stop as on SIGTERM.
     auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(200));
     timer->async_wait([timer](const asio::error_code&) { ::kill(::getpid(), SIGTERM); });
   };
-  api::ControlApi control(**store, clock, *logger, runtime);
+  std::unique_ptr<controller::Controller> ctl;
+  std::unique_ptr<api::ControlApi> control;
+  std::unique_ptr<cluster::ClusterNode> clusterNode;
+  if (!clustered) {
+    ctl = std::make_unique<controller::Controller>(
+        controller::ControllerDeps{io, *store, clock, timers, random, supervisor, prober, proxyLink, *prometheus,
+                                   *webhook, pool},
+        co, *logger);
+    api::ApiRuntime runtime;
+    runtime.controller = ctl.get();
+    runtime.io = &io;
+    runtime.requestExit = requestExit;
+    control = std::make_unique<api::ControlApi>(*store, clock, *logger, runtime);
+  } else {
+    auto options = clusterOptions(opts, co, supervisorOptions.baseEnv);
+    if (!options) return reportError(options.error());
+    clusterNode = std::make_unique<cluster::ClusterNode>(
+        cluster::ClusterNodeDeps{io, clock, timers, random, supervisor, prober, proxyLink, *prometheus, *webhook, pool,
+                                 *logger, requestExit},
+        std::move(*options));
+  }
 
   net::ServerOptions serverOptions;
   serverOptions.unixPath = opts.socket;
@@ -236,7 +352,7 @@ int runServe(ServeOptions opts) {
   if (!opts.files.empty()) {
     auto specs = loadSpecFiles(opts.files);
     if (!specs) return reportError(specs.error());
-    auto outcomes = control.apply(*specs);
+    auto outcomes = control->apply(*specs);
     if (!outcomes) return reportError(outcomes.error());
     for (const auto& o : *outcomes) {
       (*logger)->info("service/{} {} (revision {})", o.name, store::applyActionName(o.action), o.revision);
@@ -246,7 +362,7 @@ int runServe(ServeOptions opts) {
   // Signals are taken synchronously on this thread; block them before any thread starts.
   SignalWaiter signals({SIGINT, SIGTERM, SIGHUP});
 
-  if (auto ok = ctl.start(); !ok) return reportError(ok.error());
+  if (auto ok = clustered ? clusterNode->start() : ctl->start(); !ok) return reportError(ok.error());
   auto work = asio::make_work_guard(io);
   std::thread controlThread([&io, &logger] {
     try {
@@ -256,9 +372,14 @@ int runServe(ServeOptions opts) {
       ::kill(::getpid(), SIGTERM);
     }
   });
-  auto server = net::Server::start(serverOptions, [&control, &io](http::Request request, net::Responder respond) {
-    asio::post(io, [&control, request = std::move(request), respond = std::move(respond)]() mutable {
-      control.handle(std::move(request), std::move(respond));
+  auto server = net::Server::start(serverOptions, [&control, &clusterNode, &io](http::Request request,
+                                                                              net::Responder respond) {
+    asio::post(io, [&control, &clusterNode, request = std::move(request), respond = std::move(respond)]() mutable {
+      if (clusterNode) {
+        clusterNode->handle(std::move(request), std::move(respond));
+      } else {
+        control->handle(std::move(request), std::move(respond));
+      }
     });
   });
   if (!server) {
@@ -319,6 +440,16 @@ void addServeCommand(CLI::App& app, int& exitCode) {
                   "PEM CA certificates to verify https:// analysis providers and webhooks with (default: the "
                   "system's store)")
       ->check(CLI::ExistingFile);
+  cmd->add_option("--cluster", opts->cluster,
+                  "Join a cluster whose state is in etcd: etcd://HOST:PORT[,HOST:PORT...] (docs/cluster.md)");
+  cmd->add_option("--node", opts->node, "With --cluster: this node's name, unique in the cluster (default: host name)");
+  cmd->add_option("--advertise", opts->advertise,
+                  "With --cluster: the address other nodes reach this node's instances and proxy at");
+  cmd->add_option("--node-label", opts->nodeLabels, "With --cluster: a KEY=VALUE label of this node (repeatable)");
+  cmd->add_option("--node-lost-timeout", opts->nodeLostTimeout,
+                  "With --cluster: how long a node that stopped answering counts as up before its instances are "
+                  "replaced elsewhere")
+      ->capture_default_str();
   cmd->footer("The daemon starts `rollway proxy --data-dir DIR/proxy` when none is running. Instances and the proxy "
               "run in their own sessions: stopping the daemon (SIGTERM, rollway down) leaves them serving, and the "
               "next daemon adopts them. `rollway down --all` stops everything.");
