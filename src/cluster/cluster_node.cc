@@ -51,16 +51,19 @@ ClusterNode::~ClusterNode() {
 
 Result<void> ClusterNode::start() {
   client_ = std::make_unique<etcd::Client>(etcd::ClientOptions{options_.endpoints, options_.etcdTimeout});
-  auto registration = etcd::NodeRegistration::create(*client_, options_.prefix + "nodes/", options_.node,
-                                                     options_.lostTimeout, [this, alive = std::weak_ptr<int>(alive_)] {
-                                                       // The lease is gone: the leader counts this node lost and
-                                                       // replaces its instances; this daemon must start over.
-                                                       deps_.logger->critical(
-                                                           "node {}: its registration in etcd was lost; stopping the "
-                                                           "daemon (its instances are replaced on other nodes)",
-                                                           options_.node.name);
-                                                       if (deps_.requestExit && alive.lock()) deps_.requestExit();
-                                                     });
+  auto registration = etcd::NodeRegistration::create(
+      *client_, options_.prefix + "nodes/", options_.node, options_.lostTimeout,
+      [this] {
+        // The lease ended (etcd unreachable from here for the lost timeout): the leader
+        // counts this node lost and replaces its instances elsewhere.
+        deps_.logger->error("node {}: its registration in etcd was lost: the cluster replaces its instances on "
+                            "other nodes; registering again when etcd answers",
+                            options_.node.name);
+      },
+      [this] {
+        // Back: the agent stops what was replaced meanwhile (its assignments are gone).
+        deps_.logger->warn("node {}: registered again", options_.node.name);
+      });
   if (!registration) {
     return fail(registration.error().code, "cluster: node {}: {}", options_.node.name, registration.error().message);
   }

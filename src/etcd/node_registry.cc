@@ -33,15 +33,13 @@ Result<NodeInfo> nodeFromJson(const std::string& key, const std::string& text) {
   return node;
 }
 
-Result<std::unique_ptr<NodeRegistration>> NodeRegistration::create(Client& client, const std::string& prefix,
-                                                                    NodeInfo node, std::chrono::seconds lostTimeout,
-                                                                    std::function<void()> onLost) {
-  if (node.name.empty() || node.name.find('/') != std::string::npos) {
-    return fail(ErrorCode::kInvalidArgument, "node name \"{}\": must be non-empty, without '/'", node.name);
-  }
-  auto lease = client.grantLease(lostTimeout);
+namespace {
+
+// Creates the node's key on a new lease (or takes over the one its own daemon left);
+// the lease, or why not.
+Result<int64_t> registerNode(Client& client, const std::string& key, const NodeInfo& node, std::chrono::seconds ttl) {
+  auto lease = client.grantLease(ttl);
   if (!lease) return fail(lease.error());
-  std::string key = prefix + node.name;
   auto created = client.txn({Compare::versionIs(key, 0)}, {Operation::put(key, toJson(node), *lease)},
                             {Operation::get(key)});
   if (!created) {
@@ -67,15 +65,37 @@ Result<std::unique_ptr<NodeRegistration>> NodeRegistration::create(Client& clien
     return fail(ErrorCode::kConflict,
                 "node {} is registered by a live daemon ({}); a node name is unique in the cluster (or wait {} s "
                 "for a dead one's lease to end)",
-                node.name, holder, lostTimeout.count());
+                node.name, holder, ttl.count());
   }
-  return std::unique_ptr<NodeRegistration>(
-      new NodeRegistration(client, std::move(key), *lease, lostTimeout, std::move(onLost)));
+  return *lease;
 }
 
-NodeRegistration::NodeRegistration(Client& client, std::string key, int64_t lease, std::chrono::seconds ttl,
-                                   std::function<void()> onLost)
-    : client_(client), key_(std::move(key)), lease_(lease), ttl_(ttl), onLost_(std::move(onLost)),
+}  // namespace
+
+Result<std::unique_ptr<NodeRegistration>> NodeRegistration::create(Client& client, const std::string& prefix,
+                                                                    NodeInfo node, std::chrono::seconds lostTimeout,
+                                                                    std::function<void()> onLost,
+                                                                    std::function<void()> onRejoined) {
+  if (node.name.empty() || node.name.find('/') != std::string::npos) {
+    return fail(ErrorCode::kInvalidArgument, "node name \"{}\": must be non-empty, without '/'", node.name);
+  }
+  std::string key = prefix + node.name;
+  auto lease = registerNode(client, key, node, lostTimeout);
+  if (!lease) return fail(lease.error());
+  return std::unique_ptr<NodeRegistration>(new NodeRegistration(client, std::move(key), std::move(node), *lease,
+                                                                lostTimeout, std::move(onLost), std::move(onRejoined)));
+}
+
+NodeRegistration::NodeRegistration(Client& client, std::string key, NodeInfo node, int64_t lease,
+                                   std::chrono::seconds ttl, std::function<void()> onLost,
+                                   std::function<void()> onRejoined)
+    : client_(client),
+      key_(std::move(key)),
+      node_(std::move(node)),
+      lease_(lease),
+      ttl_(ttl),
+      onLost_(std::move(onLost)),
+      onRejoined_(std::move(onRejoined)),
       thread_([this] { run(); }) {}
 
 NodeRegistration::~NodeRegistration() {
@@ -109,11 +129,25 @@ void NodeRegistration::run() {
     if (left) renewed = SteadyClock::now();
     bool lost = (!left && left.error().code == ErrorCode::kNotFound) || SteadyClock::now() - renewed >= ttl;
     lock.lock();
-    if (lost) {
-      alive_ = false;
+    if (!lost) continue;
+    alive_ = false;
+    lock.unlock();
+    if (onLost_) onLost_();
+    if (!onRejoined_) return;
+    // Registers again as soon as etcd takes it (a host back from a partition).
+    lock.lock();
+    while (!wake_.wait_for(lock, milliseconds(1000), [this] { return stop_; })) {
       lock.unlock();
-      if (onLost_) onLost_();
-      return;
+      auto lease = registerNode(client_, key_, node_, ttl_);
+      lock.lock();
+      if (!lease) continue;
+      lease_ = *lease;
+      alive_ = true;
+      renewed = SteadyClock::now();
+      lock.unlock();
+      onRejoined_();
+      lock.lock();
+      break;
     }
   }
 }

@@ -83,6 +83,24 @@ TEST_F(Nodes, ADetachedNodeStaysForItsLeaseAndItsOwnDaemonTakesItOverAnotherIsRe
   EXPECT_EQ(names(), (std::vector<std::string>{"h1"}));
 }
 
+TEST_F(Nodes, ALostRegistrationRegistersAgainWhenEtcdTakesItAndSaysSo) {
+  std::atomic<int> lost{0};
+  std::atomic<int> rejoined{0};
+  auto reg = NodeRegistration::create(client_, prefix(), NodeInfo{"h1", "10.0.0.1", {}, "d1"}, 2s, [&] { ++lost; },
+                                      [&] { ++rejoined; });
+  ASSERT_TRUE(reg);
+  const int64_t first = (*reg)->lease();
+  ASSERT_TRUE(client_.revokeLease(first));  // as when the lease expired during a partition
+  EXPECT_TRUE(names().empty());
+  ASSERT_TRUE(testing::eventually([&] { return rejoined.load() == 1; }, 5s));
+  EXPECT_EQ(lost.load(), 1);
+  EXPECT_TRUE((*reg)->alive());
+  EXPECT_NE((*reg)->lease(), first);
+  EXPECT_EQ(names(), (std::vector<std::string>{"h1"}));
+  std::this_thread::sleep_for(3s);  // kept alive on the new lease
+  EXPECT_EQ(names(), (std::vector<std::string>{"h1"}));
+}
+
 TEST_F(Nodes, ANodeWhoseDaemonStopsRenewingDisappearsAfterTheTimeout) {
   // Registered by hand, as a daemon that died right after would have left it.
   auto lease = client_.grantLease(2s);

@@ -35,9 +35,13 @@ struct NodeInfo {
 class NodeRegistration {
  public:
   // kConflict when a live node holds the name; kUnavailable when etcd cannot be reached.
+  // `onLost` is called (on the registration's thread) when the lease was lost; with
+  // `onRejoined`, it then registers again every second until etcd takes it, and calls
+  // that (a host back from a partition rejoins by itself).
   static Result<std::unique_ptr<NodeRegistration>> create(Client& client, const std::string& prefix, NodeInfo node,
                                                            std::chrono::seconds lostTimeout,
-                                                           std::function<void()> onLost = {});
+                                                           std::function<void()> onLost = {},
+                                                           std::function<void()> onRejoined = {});
   // Leaves the cluster at once (revokes the lease: the key goes), unless detach()ed.
   ~NodeRegistration();
   NodeRegistration(const NodeRegistration&) = delete;
@@ -50,18 +54,20 @@ class NodeRegistration {
 
   // False once the lease was lost (etcd unreachable past the timeout, or revoked).
   bool alive() const { return alive_.load(); }
-  int64_t lease() const { return lease_; }
+  int64_t lease() const { return lease_.load(); }
 
  private:
-  NodeRegistration(Client& client, std::string key, int64_t lease, std::chrono::seconds ttl,
-                   std::function<void()> onLost);
+  NodeRegistration(Client& client, std::string key, NodeInfo node, int64_t lease, std::chrono::seconds ttl,
+                   std::function<void()> onLost, std::function<void()> onRejoined);
   void run();
 
   Client& client_;
   std::string key_;
-  int64_t lease_;
+  NodeInfo node_;
+  std::atomic<int64_t> lease_;
   std::chrono::seconds ttl_;
   std::function<void()> onLost_;
+  std::function<void()> onRejoined_;
   std::atomic<bool> alive_{true};
   std::mutex mutex_;
   std::condition_variable wake_;
