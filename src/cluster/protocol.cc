@@ -14,14 +14,20 @@ using supervisor::ExitInfo;
 namespace {
 
 json exitJson(const ExitInfo& e) {
-  const char* kind = e.kind == ExitInfo::Kind::kExited ? "exited" : e.kind == ExitInfo::Kind::kSignaled ? "signaled" : "unknown";
+  const char* kind = e.kind == ExitInfo::Kind::kExited     ? "exited"
+                     : e.kind == ExitInfo::Kind::kSignaled ? "signaled"
+                     : e.kind == ExitInfo::Kind::kLost     ? "lost"
+                                                           : "unknown";
   return json{{"kind", kind}, {"code", e.code}, {"signal", e.signal}, {"core", e.coreDumped}};
 }
 
 ExitInfo exitFrom(const json& j) {
   ExitInfo e;
   const std::string kind = j.at("kind").get<std::string>();
-  e.kind = kind == "exited" ? ExitInfo::Kind::kExited : kind == "signaled" ? ExitInfo::Kind::kSignaled : ExitInfo::Kind::kUnknown;
+  e.kind = kind == "exited"     ? ExitInfo::Kind::kExited
+           : kind == "signaled" ? ExitInfo::Kind::kSignaled
+           : kind == "lost"     ? ExitInfo::Kind::kLost
+                                : ExitInfo::Kind::kUnknown;
   e.code = j.at("code").get<int>();
   e.signal = j.at("signal").get<int>();
   e.coreDumped = j.at("core").get<bool>();

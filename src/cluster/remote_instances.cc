@@ -336,7 +336,7 @@ void RemoteInstances::syncOne(const std::string& name) {
   const auto live = nodes();
   const bool nodeLive =
       std::any_of(live.begin(), live.end(), [&](const etcd::NodeInfo& n) { return n.name == t->a.node; });
-  ExitInfo exit = ExitInfo::unknown();
+  ExitInfo exit = ExitInfo::lost();
   std::optional<bool> killedAfterGrace;
   if (!nodeLive) {
     logger_->warn("cluster: node {} is lost: {} counts as exited", t->a.node, name);

@@ -229,9 +229,14 @@ milliseconds InstanceSet::onCrash(Instance& inst, const supervisor::ExitInfo& ex
   auto delaySeconds = std::chrono::duration_cast<seconds>(delay).count();
   inst.phase = InstancePhase::kBackOff;
   inst.message = fmt::format("{}; restart in {}s", exit.str(), delaySeconds);
-  deps_.events.record(inst.service, objectOf(inst), kWarning, wasRestart ? "Killed" : "BackOff",
-                      fmt::format("{} {}{}; back-off {}s before restarting it", inst.name, exit.str(),
-                                  wasRestart ? " (stopped for a restart)" : "", delaySeconds));
+  if (exit.kind == supervisor::ExitInfo::Kind::kLost) {
+    deps_.events.record(inst.service, objectOf(inst), kWarning, "NodeLost",
+                        fmt::format("{} {}; starting it again on another node", inst.name, exit.str()));
+  } else {
+    deps_.events.record(inst.service, objectOf(inst), kWarning, wasRestart ? "Killed" : "BackOff",
+                        fmt::format("{} {}{}; back-off {}s before restarting it", inst.name, exit.str(),
+                                    wasRestart ? " (stopped for a restart)" : "", delaySeconds));
+  }
   record(inst);
   auto ms = std::chrono::duration_cast<milliseconds>(delay);
   hooks_.wakeIn(ms);

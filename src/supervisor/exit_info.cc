@@ -32,6 +32,8 @@ std::string ExitInfo::str() const {
     }
     case Kind::kUnknown:
       break;
+    case Kind::kLost:
+      return "lost with its node";
   }
   return "exited (status unknown: adopted)";
 }

@@ -24,6 +24,13 @@ void RestartBackoff::started() {
 milliseconds RestartBackoff::exited(const ExitInfo& exit) {
   auto now = clock_.now();
   last_exit_ = exit;
+  // Lost with its node: not a crash of its own; it starts again elsewhere at once.
+  if (exit.kind == ExitInfo::Kind::kLost) {
+    current_delay_ = milliseconds(0);
+    phase_ = Phase::kCrashLoopBackOff;
+    next_restart_at_ = now;
+    return current_delay_;
+  }
   // A long enough run proves the instance healthy: the back-off starts over.
   if (phase_ == Phase::kRunning && now - started_at_ >= policy_.resetAfter) {
     crashes_in_a_row_ = 0;

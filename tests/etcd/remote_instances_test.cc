@@ -198,7 +198,7 @@ TEST_F(RemoteInstancesTest, ALostNodesInstancesExitForTheLeaderAndAreStoppedWhen
   // node-b's registration ends (its lease expired); its agent, cut off, still runs the process.
   b_->registration.reset();
   ASSERT_TRUE(runUntil([&] { return exits_.size() == 1; }));
-  EXPECT_EQ(exits_[0], onB + " exited (status unknown: adopted)");
+  EXPECT_EQ(exits_[0], onB + " lost with its node");
   EXPECT_EQ(leader_->nodes().size(), 1u);
   // The replacement goes to the node that is left.
   ASSERT_TRUE(leader_->runtime().start(launch(onB, 20002)));

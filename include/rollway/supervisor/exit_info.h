@@ -12,6 +12,7 @@ struct ExitInfo {
     kExited,    // exit(code)
     kSignaled,  // killed by `signal`
     kUnknown,   // adopted process: not our child, so its status cannot be collected
+    kLost,      // cluster mode: its node was lost (its lease expired); it may still run there
   };
   Kind kind = Kind::kUnknown;
   int code = 0;    // kExited
@@ -21,6 +22,7 @@ struct ExitInfo {
   static ExitInfo exited(int code) { return {Kind::kExited, code, 0, false}; }
   static ExitInfo signaled(int signal, bool core = false) { return {Kind::kSignaled, 0, signal, core}; }
   static ExitInfo unknown() { return {}; }
+  static ExitInfo lost() { return {Kind::kLost, 0, 0, false}; }
 
   // From a waitid() result (si_code CLD_EXITED / CLD_KILLED / CLD_DUMPED).
   static ExitInfo fromSiginfo(int childCode, int childStatus);
@@ -29,7 +31,7 @@ struct ExitInfo {
   bool success() const { return kind == Kind::kExited && code == 0; }
 
   // "exited with code 3", "killed by signal 9 (SIGKILL)",
-  // "exited (status unknown: adopted)".
+  // "exited (status unknown: adopted)", "lost with its node".
   std::string str() const;
 
   bool operator==(const ExitInfo&) const = default;

@@ -29,7 +29,8 @@ class RestartBackoff {
 
   // The instance was (re)started now.
   void started();
-  // The instance exited now; returns the delay before the next restart.
+  // The instance exited now; returns the delay before the next restart (none, and no
+  // crash counted, when it was lost with its node).
   std::chrono::milliseconds exited(const ExitInfo& exit);
 
   Phase phase() const { return phase_; }

@@ -118,6 +118,17 @@ TEST(ControllerLoop, CrashBacksOffThenRestartsInPlace) {
   EXPECT_EQ(h.instances()[0].value("restarts", 0), 1);
 }
 
+TEST(ControllerLoop, AnInstanceLostWithItsNodeStartsAgainAtOnceWithoutBackOff) {
+  ControllerHarness h;
+  firstRollout(h, kRollingSurgeOne, 1);
+  std::string name = h.names("v1")[0];
+  h.runtime.exit(name, supervisor::ExitInfo::lost());
+  h.pass();
+  EXPECT_EQ(h.runtime.count("start"), 2u) << "no back-off: its node was lost, it did not crash";
+  EXPECT_TRUE(has(h.eventReasons(), "NodeLost"));
+  EXPECT_FALSE(has(h.eventReasons(), "BackOff"));
+}
+
 TEST(ControllerLoop, LivenessFailureDrainsThenRestartsTheSameSlot) {
   ControllerHarness h;
   firstRollout(h, kRollingSurgeOne, 1);

@@ -77,5 +77,21 @@ TEST(RestartBackoff, CustomPolicy) {
   EXPECT_EQ(backoff.exited(ExitInfo::exited(1)), milliseconds(250));
 }
 
+TEST(RestartBackoff, AnInstanceLostWithItsNodeStartsAgainAtOnceAndIsNoCrash) {
+  FakeClock clock;
+  RestartBackoff backoff(clock);
+  backoff.started();
+  clock.advance(seconds(2));
+  EXPECT_EQ(backoff.exited(ExitInfo::exited(1)), seconds(10));  // a crash: 10 s
+  backoff.started();
+  clock.advance(seconds(2));
+  EXPECT_EQ(backoff.exited(ExitInfo::lost()), milliseconds(0));
+  EXPECT_TRUE(backoff.readyToRestart());
+  backoff.started();
+  clock.advance(seconds(2));
+  EXPECT_EQ(backoff.exited(ExitInfo::exited(1)), seconds(20));  // the crash sequence goes on, not doubled by the loss
+  EXPECT_EQ(ExitInfo::lost().str(), "lost with its node");
+}
+
 }  // namespace
 }  // namespace rollway::supervisor

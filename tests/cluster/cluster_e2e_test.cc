@@ -1,0 +1,271 @@
+// Cluster mode end to end (issue 15): three "hosts" (network namespaces), each with one
+// etcd member and one `rollway serve --cluster`, a real service (demo-app) with six
+// replicas spread over them, load from the hub to every host's proxy by a client that
+// retries nothing (wrk), and the faults of the issue's acceptance: a rollout, the leader
+// daemon SIGKILLed mid-rollout, the etcd leader SIGKILLed mid-rollout, a host lost.
+
+#include <signal.h>
+
+#include <future>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "cluster/etcd_on_hosts.h"
+#include "cluster/hub_load.h"
+#include "cluster/netns_test.h"
+
+namespace rollway::cluster_test {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+std::string binary(const std::string& name) {
+  const char* dir = std::getenv("ROLLWAY_BINARIES_DIR");
+  if (dir == nullptr || *dir == '\0') dir = std::getenv("ROLLWAY_BUILD_DIR");
+  return std::string(dir != nullptr && *dir != '\0' ? dir : "build") + "/" + name;
+}
+
+constexpr int kServicePort = 8080;
+
+class ClusterE2E : public NetnsTest {
+ protected:
+  void SetUp() override {
+    NetnsTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    hosts_ = std::make_unique<NetnsHosts>(3);
+    etcd_ = std::make_unique<EtcdOnHosts>(*hosts_);
+    ASSERT_TRUE(etcd_->waitHealthy(20s)) << etcd_->log(1);
+    for (int h = 1; h <= 3; ++h) startDaemon(h);
+    ASSERT_TRUE(eventually([&] { return leader() != 0; }, 20s)) << log(1);
+  }
+
+  void TearDown() override {
+    daemons_.clear();
+    etcd_.reset();
+    hosts_.reset();  // kills what is left (instances, proxies) and deletes the namespaces
+  }
+
+  std::string dataDir(int h) const { return dir_ / ("n" + std::to_string(h)); }
+  std::string socket(int h) const { return dataDir(h) + "/rollway.sock"; }
+  std::string log(int h) const { return readText(dir_ / ("serve-" + std::to_string(h) + ".log")); }
+
+  void startDaemon(int h) {
+    std::string cluster = "etcd://";
+    for (int m = 1; m <= 3; ++m) cluster += (m > 1 ? "," : "") + etcd_->endpoint(m);
+    daemons_[h] = hosts_->run(h,
+                              {binary("rollway"), "serve", "--cluster", cluster, "--node", "h" + std::to_string(h),
+                               "--advertise", hosts_->address(h), "--data-dir", dataDir(h), "--node-lost-timeout", "6s",
+                               "--log-level", "debug"},
+                              {}, dir_ / ("serve-" + std::to_string(h) + ".log"));
+  }
+
+  // `rollway` against host h's daemon (from inside h: its socket is a path).
+  NsCommandResult cli(int h, std::vector<std::string> args, std::chrono::milliseconds timeout = 20s) {
+    std::vector<std::string> argv{binary("rollway"), "--server", "unix:" + socket(h)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return hosts_->exec(h, argv, timeout);
+  }
+
+  // GET path from host h's daemon API.
+  std::optional<json> api(int h, const std::string& path) {
+    auto r = hosts_->exec(h, {"curl", "-s", "-f", "-m", "3", "--unix-socket", socket(h), "http://rollway" + path}, 5s);
+    if (!r.ok()) return std::nullopt;
+    auto j = json::parse(r.out, nullptr, false);
+    if (j.is_discarded()) return std::nullopt;
+    return j;
+  }
+
+  // The host whose daemon leads (answers /v1/nodes), 0 when none does.
+  int leader() {
+    for (int h = 1; h <= 3; ++h) {
+      if (daemons_.count(h) == 0 || !hosts_->running(daemons_[h])) continue;
+      if (auto nodes = api(h, "/v1/nodes")) return h;
+    }
+    return 0;
+  }
+
+  // demo-app processes in host h's network namespace (the PID namespace is the machine's).
+  int demoAppsOn(int h) {
+    auto r = hosts_->exec(NetnsHosts::kHub, {"ip", "netns", "pids", hosts_->namespaceName(h)}, 5s);
+    int n = 0;
+    std::istringstream pids(r.out);
+    for (std::string pid; pids >> pid;) {
+      if (readText("/proc/" + pid + "/cmdline").find("demo-app") != std::string::npos) ++n;
+    }
+    return n;
+  }
+
+  // Instances per node, as the leader places them.
+  std::map<std::string, int> placement() {
+    std::map<std::string, int> out;
+    int l = leader();
+    if (l == 0) return out;
+    if (auto nodes = api(l, "/v1/nodes")) {
+      for (const auto& n : (*nodes)["items"]) out[n["name"].get<std::string>()] = n["instances"].get<int>();
+    }
+    return out;
+  }
+
+  std::string writeSpec(const std::string& version, int replicas = 6) {
+    std::string path = dir_ / ("web-" + version + ".yaml");
+    std::ofstream(path) << "apiVersion: rollway.dev/v1\nkind: Service\nmetadata: {name: web}\nspec:\n"
+                        << "  replicas: " << replicas << "\n  listen: 0.0.0.0:" << kServicePort << "\n"
+                        << "  timeouts: {connect: 500ms}\n"
+                        << "  template:\n    version: " << version << "\n"
+                        << "    command: [\"" << binary("demo-app") << "\", \"--port\", \"${PORT}\", \"--host\", "
+                        << "\"${ROLLWAY_HOST}\", \"--version\", \"${ROLLWAY_VERSION}\"]\n"
+                        << "    readinessProbe: {httpGet: {path: /ready}, periodSeconds: 1}\n"
+                        << "    terminationGracePeriodSeconds: 10\n"
+                        << "  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}\n";
+    return path;
+  }
+
+  // Applies through whichever daemon leads.
+  void apply(const std::string& file) {
+    NsCommandResult r;
+    ASSERT_TRUE(eventually([&] {
+      int l = leader();
+      if (l == 0) return false;
+      r = cli(l, {"apply", "-f", file});
+      return r.ok();
+    }, 20s)) << r.out << r.err;
+  }
+
+  // The rollout of `version` is complete (asked of whichever daemon leads).
+  bool rolledOut(const std::string& version) {
+    int l = leader();
+    if (l == 0) return false;
+    auto r = cli(l, {"rollout", "status", "web", "--watch=false"}, 10s);
+    if (!r.ok()) return false;
+    auto services = api(l, "/v1/services/web");
+    return services && services->dump().find("\"" + version + "\"") != std::string::npos;
+  }
+
+  // Every host's proxy answers 200 for the service (from the hub).
+  bool everyProxyServes() {
+    for (int h = 1; h <= 3; ++h) {
+      auto r = hosts_->exec(NetnsHosts::kHub, {"curl", "-s", "-f", "-m", "2", "-o", "/dev/null",
+                                               "http://" + hosts_->address(h) + ":" + std::to_string(kServicePort) + "/"},
+                            5s);
+      if (!r.ok()) return false;
+    }
+    return true;
+  }
+
+  // Load on `targets` (host numbers) for `duration`, on a thread.
+  std::future<HubLoadResult> load(const std::vector<int>& targets, std::chrono::seconds duration,
+                                  std::chrono::seconds requestTimeout = 5s) {
+    HubLoadOptions o;
+    for (int h : targets) o.targets.push_back(hosts_->address(h) + ":" + std::to_string(kServicePort));
+    o.duration = duration;
+    o.requestTimeout = requestTimeout;
+    o.connectionsPerTarget = 2;
+    return std::async(std::launch::async, [this, o] { return runLoadFromHub(*hosts_, o, dir_.path()); });
+  }
+
+  void deploy() {
+    apply(writeSpec("v1"));
+    ASSERT_TRUE(eventually([&] { return rolledOut("v1"); }, 60s, 500ms)) << log(leader());
+    ASSERT_TRUE(eventually([&] { return everyProxyServes(); }, 20s, 200ms));
+    auto spread = placement();
+    EXPECT_EQ(spread, (std::map<std::string, int>{{"h1", 2}, {"h2", 2}, {"h3", 2}}));
+  }
+
+  static void expectNoFailure(const HubLoadResult& r) {
+    ASSERT_TRUE(r.ran) << r.output;
+    EXPECT_EQ(r.failures(), 0u) << r.output;
+    EXPECT_GT(r.ok, 100u) << r.output;
+    std::printf("[ measured ] load: %llu responses, %llu 2xx, %llu failed\n",
+                static_cast<unsigned long long>(r.responses), static_cast<unsigned long long>(r.ok),
+                static_cast<unsigned long long>(r.failures()));
+  }
+
+  ScratchDir dir_;
+  std::unique_ptr<NetnsHosts> hosts_;
+  std::unique_ptr<EtcdOnHosts> etcd_;
+  std::map<int, pid_t> daemons_;
+};
+
+TEST_F(ClusterE2E, SixReplicasOverThreeHostsRollWithoutAFailedRequest) {
+  deploy();
+  auto running = load({1, 2, 3}, 20s);
+  std::this_thread::sleep_for(1s);
+  apply(writeSpec("v2"));
+  EXPECT_TRUE(eventually([&] { return rolledOut("v2"); }, 60s, 500ms)) << log(leader());
+  expectNoFailure(running.get());
+  EXPECT_EQ(placement(), (std::map<std::string, int>{{"h1", 2}, {"h2", 2}, {"h3", 2}}));
+}
+
+TEST_F(ClusterE2E, TheLeaderDaemonSigkilledMidRolloutIsReplacedAndTheRolloutCompletes) {
+  deploy();
+  auto running = load({1, 2, 3}, 25s);
+  std::this_thread::sleep_for(1s);
+  apply(writeSpec("v2"));
+  std::this_thread::sleep_for(2s);  // mid-rollout
+  const int old = leader();
+  ASSERT_NE(old, 0);
+  const auto killed = Clock::now();
+  hosts_->kill(daemons_[old], SIGKILL);
+  daemons_.erase(old);
+  int next = 0;
+  ASSERT_TRUE(eventually([&] { return (next = leader()) != 0; }, 20s, 100ms));
+  const auto takeover = Clock::now() - killed;
+  measured("another daemon leads after the leader daemon's SIGKILL", takeover);
+  EXPECT_NE(next, old);
+  EXPECT_LE(takeover, 10s) << "more than 2 x the leader lease TTL (5 s)";
+  startDaemon(old);  // as systemd would: it comes back as an agent
+  EXPECT_TRUE(eventually([&] { return rolledOut("v2"); }, 90s, 500ms)) << log(next);
+  expectNoFailure(running.get());
+}
+
+TEST_F(ClusterE2E, TheEtcdLeaderSigkilledMidRolloutCostsNoRequest) {
+  deploy();
+  auto running = load({1, 2, 3}, 20s);
+  std::this_thread::sleep_for(1s);
+  apply(writeSpec("v2"));
+  std::this_thread::sleep_for(2s);
+  const int etcdLeader = etcd_->leaderIndex();
+  ASSERT_NE(etcdLeader, 0);
+  etcd_->kill(etcdLeader);
+  EXPECT_TRUE(eventually([&] { return rolledOut("v2"); }, 90s, 500ms)) << log(leader());
+  expectNoFailure(running.get());
+  etcd_->restart(etcdLeader);
+}
+
+TEST_F(ClusterE2E, ALostHostsInstancesAreReplacedElsewhereAndStoppedWhenItReturns) {
+  deploy();
+  const int lead = leader();
+  const int lost = lead == 3 ? 2 : 3;
+  std::vector<int> others;
+  for (int h = 1; h <= 3; ++h) {
+    if (h != lost) others.push_back(h);
+  }
+  auto running = load(others, 20s, 10s);
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(demoAppsOn(lost), 2);
+  const auto cut = Clock::now();
+  hosts_->linkDown(lost);
+  hosts_->freeze(lost);
+  const std::string lostName = "h" + std::to_string(lost);
+  ASSERT_TRUE(eventually([&] {
+    auto spread = placement();
+    return spread.count(lostName) == 0 && spread.size() == 2 && spread.begin()->second + spread.rbegin()->second == 6;
+  }, 40s, 200ms)) << log(lead);
+  ASSERT_TRUE(eventually([&] { return rolledOut("v1"); }, 30s, 500ms));
+  const auto replaced = Clock::now() - cut;
+  measured("the lost host's instances replaced and ready elsewhere", replaced);
+  EXPECT_LE(replaced, 6s + 15s) << "node-lost-timeout (6 s) + start time";
+  expectNoFailure(running.get());
+
+  // It comes back: its daemon registers again and stops the instances that were replaced.
+  hosts_->thaw(lost);
+  hosts_->linkUp(lost);
+  EXPECT_TRUE(eventually([&] { return placement().count(lostName) == 1; }, 30s, 200ms)) << log(lost);
+  EXPECT_TRUE(eventually([&] { return demoAppsOn(lost) == 0; }, 40s, 500ms)) << log(lost);
+}
+
+}  // namespace
+}  // namespace rollway::cluster_test
