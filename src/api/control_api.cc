@@ -69,6 +69,11 @@ http::Response ControlApi::route(const http::Request& request) {
     if (m != "GET") return methodNotAllowed("GET");
     return getEvents(request);
   }
+  if (parts.size() == 2 && parts[1] == "nodes") {
+    // In cluster mode the daemon's ClusterNode answers it before this API sees it.
+    return notFound("this daemon runs on one host: nodes exist in cluster mode (rollway serve --cluster, "
+                    "docs/cluster.md)");
+  }
   if (parts.size() >= 2 && parts[1] == "services") {
     if (parts.size() == 2) {
       if (m == "GET") return getServices();

@@ -51,17 +51,47 @@ int getInstances(const GetOptions& opts, const Context& ctx, OutputFormat format
   auto orDash = [](const nlohmann::json& j, const char* key) {
     return j.value(key, int64_t{0}) > 0 ? str(j, key) : std::string("-");
   };
-  Table table({"NAME", "SERVICE", "REVISION", "VERSION", "PHASE", "READY", "RESTARTS", "PID", "PORT", "AGE"});
+  // A NODE column in cluster mode (when any instance says where it runs).
+  bool clustered = false;
+  for (const auto& i : (*reply)["items"]) clustered = clustered || i.contains("node");
+  std::vector<std::string> headers{"NAME", "SERVICE", "REVISION", "VERSION", "PHASE", "READY", "RESTARTS", "PID", "PORT"};
+  if (clustered) headers.push_back("NODE");
+  headers.push_back("AGE");
+  Table table(headers);
   for (const auto& i : (*reply)["items"]) {
     std::string restarts = str(i, "restarts");
     if (!str(i, "lastExit").empty()) restarts += " (last: " + str(i, "lastExit") + ")";
-    table.addRow({str(i, "name"), str(i, "service"), str(i, "revision"), str(i, "version"), str(i, "phase"),
-                  i.value("ready", false) ? "1/1" : "0/1", restarts, orDash(i, "pid"), orDash(i, "port"),
-                  age(i.value("createdAtMs", int64_t{0}))});
+    std::vector<std::string> row{str(i, "name"), str(i, "service"), str(i, "revision"), str(i, "version"),
+                                 str(i, "phase"), i.value("ready", false) ? "1/1" : "0/1", restarts, orDash(i, "pid"),
+                                 orDash(i, "port")};
+    if (clustered) row.push_back(str(i, "node").empty() ? "-" : str(i, "node"));
+    row.push_back(age(i.value("createdAtMs", int64_t{0})));
+    table.addRow(std::move(row));
   }
   if (table.empty()) {
     std::cerr << (opts.name.empty() ? "No instances.\n" : "No instances of service/" + opts.name + ".\n");
     return 0;
+  }
+  table.print(std::cout);
+  return 0;
+}
+
+// Cluster mode: NAME ADDRESS READY INSTANCES LEADER LABELS.
+int getNodes(const Context& ctx, OutputFormat format) {
+  auto reply = ctx.call("GET", "/v1/nodes");
+  if (!reply) return reportError(reply.error());
+  if (format != OutputFormat::kTable) {
+    printStructured(*reply, format);
+    return 0;
+  }
+  Table table({"NAME", "ADDRESS", "READY", "INSTANCES", "LEADER", "LABELS"});
+  for (const auto& n : (*reply)["items"]) {
+    std::string labels;
+    if (n.contains("labels") && n["labels"].is_object()) {
+      for (const auto& [k, v] : n["labels"].items()) labels += (labels.empty() ? "" : ",") + k + "=" + str(n["labels"], k.c_str());
+    }
+    table.addRow({str(n, "name"), str(n, "address"), n.value("ready", false) ? "True" : "False", str(n, "instances"),
+                  n.value("leader", false) ? "*" : "", labels.empty() ? "-" : labels});
   }
   table.print(std::cout);
   return 0;
@@ -92,15 +122,15 @@ int printRevisions(const Context& ctx, const std::string& service, OutputFormat 
 
 void addGet(CLI::App& app, Context& ctx, int& exitCode) {
   auto opts = std::make_shared<GetOptions>();
-  auto* cmd = app.add_subcommand("get", "List services, the revisions of one service, or instances");
-  cmd->add_option("kind", opts->kind, "services (svc) | revisions (rev) | instances (inst)")
+  auto* cmd = app.add_subcommand("get", "List services, the revisions of one service, instances, or nodes");
+  cmd->add_option("kind", opts->kind, "services (svc) | revisions (rev) | instances (inst) | nodes (no; cluster mode)")
       ->required()
       ->check(CLI::IsMember({"services", "service", "svc", "revisions", "revision", "rev", "instances", "instance",
-                             "inst"}));
+                             "inst", "nodes", "node", "no"}));
   cmd->add_option("name", opts->name, "A service name (required for revisions; for instances, only that service's)");
   cmd->footer(
       "Examples:\n  rollway get services\n  rollway get services web -o yaml\n  rollway get revisions web\n"
-      "  rollway get instances web");
+      "  rollway get instances web\n  rollway get nodes          # cluster mode: ask any daemon; the leader answers");
   cmd->callback([opts, &ctx, &exitCode] {
     auto format = ctx.format();
     if (!format) {
@@ -116,6 +146,8 @@ void addGet(CLI::App& app, Context& ctx, int& exitCode) {
       exitCode = printRevisions(ctx, opts->name, *format, /*withTemplateHash=*/true);
     } else if (opts->kind.rfind("inst", 0) == 0) {
       exitCode = getInstances(*opts, ctx, *format);
+    } else if (opts->kind.rfind("no", 0) == 0) {
+      exitCode = getNodes(ctx, *format);
     } else {
       exitCode = getServices(*opts, ctx, *format);
     }

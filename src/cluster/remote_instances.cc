@@ -64,6 +64,7 @@ class RemoteInstances::Runtime final : public supervisor::ProcessRuntime {
     InstanceProcess p;
     p.instance = launch.instance;
     p.host = t->host;
+    p.node = *node;
     o_.tracked_[launch.instance] = std::move(t);
     return p;
   }
@@ -89,6 +90,7 @@ class RemoteInstances::Runtime final : public supervisor::ProcessRuntime {
     p.startTimeTicks = ticks;
     p.adopted = true;
     p.host = t->host;
+    p.node = t->a.node;
     if (auto r = o_.reportOf(*t)) {
       if (r->exit) return fail(ErrorCode::kNotFound, "{} exited on node {}", launch.instance, t->a.node);
       p.pid = static_cast<pid_t>(r->pid);

@@ -89,6 +89,7 @@ Result<void> InstanceSet::spawn(Instance& inst) {
   }
   inst.pid = started->pid;
   inst.host = started->host.empty() ? "127.0.0.1" : started->host;
+  inst.node = started->node;
   inst.startTicks = started->startTimeTicks;
   inst.startedMs = nowUnixMs(deps_.clock);
   inst.phase = InstancePhase::kStarting;
@@ -138,6 +139,7 @@ bool InstanceSet::adopt(const store::InstanceRecord& r, std::optional<spec::Temp
   ports_.reserve(r.port);
   inst->pid = adopted->pid;
   inst->host = adopted->host.empty() ? "127.0.0.1" : adopted->host;
+  inst->node = adopted->node;
   inst->startTicks = adopted->startTimeTicks;
   inst->backoff.started();
   inst->phase = InstancePhase::kStarting;
@@ -287,7 +289,7 @@ void InstanceSet::record(const Instance& inst) {
 
 nlohmann::json InstanceSet::toJson(const Instance& inst) const {
   bool backOff = inst.phase == InstancePhase::kBackOff;
-  return {{"name", inst.name},
+  nlohmann::json j = {{"name", inst.name},
           {"service", inst.service},
           {"revision", hooks_.revisionOf(inst)},
           {"version", inst.tmpl.version},
@@ -302,6 +304,8 @@ nlohmann::json InstanceSet::toJson(const Instance& inst) const {
           {"message", backOff ? inst.backoff.describe() : inst.message},
           {"createdAtMs", inst.createdMs},
           {"startedAtMs", inst.startedMs}};
+  if (!inst.node.empty()) j["node"] = inst.node;
+  return j;
 }
 
 }  // namespace rollway::controller

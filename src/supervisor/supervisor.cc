@@ -102,7 +102,7 @@ Supervisor::Supervisor(asio::io_context& io, SupervisorOptions options, Logger l
 Supervisor::~Supervisor() = default;
 
 InstanceProcess Supervisor::describe(const Watched& w) {
-  return InstanceProcess{w.spec.instance, w.pid, w.fd, w.startTimeTicks, !w.ownChild, w.logPath, ""};
+  return InstanceProcess{w.spec.instance, w.pid, w.fd, w.startTimeTicks, !w.ownChild, w.logPath, "", ""};
 }
 
 std::optional<InstanceProcess> Supervisor::findUnwatched(const std::string& instance) const {

@@ -109,18 +109,39 @@ class ClusterE2E : public NetnsTest {
     return out;
   }
 
-  std::string writeSpec(const std::string& version, int replicas = 6) {
+  static constexpr const char* kRolling = "  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}\n";
+  static constexpr const char* kCanary =
+      "  strategy:\n    type: Canary\n    canary:\n      steps:\n        - setWeight: 33\n        - analysis: {}\n"
+      "        - setWeight: 66\n        - pause: {duration: 2s}\n"
+      "  analysis:\n    interval: 2s\n    failureLimit: 1\n    minRequests: 20\n"
+      "    metrics:\n      - {name: error-rate, successCondition: \"< 0.01\"}\n"
+      "  autoRollback: false\n";
+  static constexpr const char* kBlueGreen =
+      "  strategy:\n    type: BlueGreen\n    blueGreen:\n      previewListen: 0.0.0.0:9082\n"
+      "      autoPromotionSeconds: 2\n      scaleDownDelaySeconds: 2\n";
+
+  std::string writeSpec(const std::string& version, const std::string& strategy = kRolling,
+                        const std::string& extraArgs = "") {
     std::string path = dir_ / ("web-" + version + ".yaml");
     std::ofstream(path) << "apiVersion: rollway.dev/v1\nkind: Service\nmetadata: {name: web}\nspec:\n"
-                        << "  replicas: " << replicas << "\n  listen: 0.0.0.0:" << kServicePort << "\n"
+                        << "  replicas: 6\n  listen: 0.0.0.0:" << kServicePort << "\n"
                         << "  timeouts: {connect: 500ms}\n"
                         << "  template:\n    version: " << version << "\n"
                         << "    command: [\"" << binary("demo-app") << "\", \"--port\", \"${PORT}\", \"--host\", "
-                        << "\"${ROLLWAY_HOST}\", \"--version\", \"${ROLLWAY_VERSION}\"]\n"
+                        << "\"${ROLLWAY_HOST}\", \"--version\", \"${ROLLWAY_VERSION}\"" << extraArgs << "]\n"
                         << "    readinessProbe: {httpGet: {path: /ready}, periodSeconds: 1}\n"
                         << "    terminationGracePeriodSeconds: 10\n"
-                        << "  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}\n";
+                        << strategy;
     return path;
+  }
+
+  // The service's status as the leader reports it.
+  json status() {
+    int l = leader();
+    if (l == 0) return json();
+    auto r = cli(l, {"get", "services", "web", "-o", "json"}, 10s);
+    auto j = json::parse(r.out, nullptr, false);
+    return j.is_discarded() ? json() : j;
   }
 
   // Applies through whichever daemon leads.
@@ -166,8 +187,8 @@ class ClusterE2E : public NetnsTest {
     return std::async(std::launch::async, [this, o] { return runLoadFromHub(*hosts_, o, dir_.path()); });
   }
 
-  void deploy() {
-    apply(writeSpec("v1"));
+  void deploy(const std::string& strategy = kRolling) {
+    apply(writeSpec("v1", strategy));
     ASSERT_TRUE(eventually([&] { return rolledOut("v1"); }, 60s, 500ms)) << log(leader());
     ASSERT_TRUE(eventually([&] { return everyProxyServes(); }, 20s, 200ms));
     auto spread = placement();
@@ -197,6 +218,33 @@ TEST_F(ClusterE2E, SixReplicasOverThreeHostsRollWithoutAFailedRequest) {
   EXPECT_TRUE(eventually([&] { return rolledOut("v2"); }, 60s, 500ms)) << log(leader());
   expectNoFailure(running.get());
   EXPECT_EQ(placement(), (std::map<std::string, int>{{"h1", 2}, {"h2", 2}, {"h3", 2}}));
+}
+
+// The canary's analysis reads the error rate of the canary over every host's proxy (the
+// leader sums their metrics): a good canary passes it, under load, without a failed
+// request; a bad one (30 % errors) fails it and is aborted.
+TEST_F(ClusterE2E, ACanaryWithAnalysisOverThreeHostsPassesAndABadOneIsAborted) {
+  deploy(kCanary);
+  auto running = load({1, 2, 3}, 25s);
+  std::this_thread::sleep_for(1s);
+  apply(writeSpec("v2", kCanary));
+  EXPECT_TRUE(eventually([&] { return rolledOut("v2"); }, 60s, 500ms)) << log(leader()) << status().dump(2);
+  expectNoFailure(running.get());
+
+  apply(writeSpec("v3", kCanary, ", \"--error-rate\", \"0.3\""));
+  auto bad = load({1, 2, 3}, 15s);
+  EXPECT_TRUE(eventually([&] { return status().dump().find("\"phase\":\"Degraded\"") != std::string::npos; }, 40s, 500ms))
+      << status().dump(2);
+  (void)bad.get();
+}
+
+TEST_F(ClusterE2E, ABlueGreenSwitchOverThreeHostsCostsNoRequest) {
+  deploy(kBlueGreen);
+  auto running = load({1, 2, 3}, 20s);
+  std::this_thread::sleep_for(1s);
+  apply(writeSpec("v2", kBlueGreen));
+  EXPECT_TRUE(eventually([&] { return rolledOut("v2"); }, 60s, 500ms)) << log(leader()) << status().dump(2);
+  expectNoFailure(running.get());
 }
 
 TEST_F(ClusterE2E, TheLeaderDaemonSigkilledMidRolloutIsReplacedAndTheRolloutCompletes) {

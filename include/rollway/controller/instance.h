@@ -70,6 +70,7 @@ struct Instance {
   std::unique_ptr<Termination> termination;  // set while kRestarting / kTerminating with a sequence
 
   std::string host = "127.0.0.1";  // where it is reached (another node's address in cluster mode)
+  std::string node;                // cluster mode: the node it runs on
   std::string address() const { return host + ":" + std::to_string(port); }
   // Its process runs (or is being stopped for a restart): probes and exits concern it.
   bool running() const { return phase != InstancePhase::kBackOff && phase != InstancePhase::kTerminating; }

@@ -28,6 +28,7 @@ struct InstanceProcess {
   bool adopted = false;        // not our child: exit status will be unknown
   std::string logPath;
   std::string host;            // where it is reached; empty: this host (127.0.0.1)
+  std::string node;            // cluster mode: the node it runs on; empty: this host
 };
 
 struct Termination {
