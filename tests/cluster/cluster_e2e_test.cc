@@ -212,6 +212,18 @@ class ClusterE2E : public NetnsTest {
 
 TEST_F(ClusterE2E, SixReplicasOverThreeHostsRollWithoutAFailedRequest) {
   deploy();
+  // What a user sees, from any daemon: a follower says who leads.
+  const int l = leader();
+  auto nodes = cli(l, {"get", "nodes"});
+  ASSERT_TRUE(nodes.ok()) << nodes.err;
+  for (const char* h : {"h1", "h2", "h3"}) EXPECT_NE(nodes.out.find(h), std::string::npos) << nodes.out;
+  auto instances = cli(l, {"get", "instances"});
+  EXPECT_NE(instances.out.find("NODE"), std::string::npos) << instances.out;
+  const int follower = l == 1 ? 2 : 1;
+  auto refused = cli(follower, {"get", "services"});
+  EXPECT_FALSE(refused.ok());
+  EXPECT_NE(refused.err.find("is not the cluster leader; h" + std::to_string(l) + " is"), std::string::npos)
+      << refused.err;
   auto running = load({1, 2, 3}, 20s);
   std::this_thread::sleep_for(1s);
   apply(writeSpec("v2"));
