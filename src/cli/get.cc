@@ -55,7 +55,9 @@ int getInstances(const GetOptions& opts, const Context& ctx, OutputFormat format
   for (const auto& i : (*reply)["items"]) {
     std::string restarts = str(i, "restarts");
     if (!str(i, "lastExit").empty()) restarts += " (last: " + str(i, "lastExit") + ")";
-    table.addRow({str(i, "name"), str(i, "service"), str(i, "revision"), str(i, "version"), str(i, "phase"),
+    // An eviction waiting for its replacement shows in the phase: "Ready (evicting)".
+    std::string phase = str(i, "phase") + (i.value("evicting", false) ? " (evicting)" : "");
+    table.addRow({str(i, "name"), str(i, "service"), str(i, "revision"), str(i, "version"), phase,
                   i.value("ready", false) ? "1/1" : "0/1", restarts, orDash(i, "pid"), orDash(i, "port"),
                   age(i.value("createdAtMs", int64_t{0}))});
   }
