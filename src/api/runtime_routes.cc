@@ -62,6 +62,21 @@ bool ControlApi::handleRuntime(const http::Request& request, net::Responder& res
       respond(jsonReply(200, ctl->instances(request.queryParam("service"))));
       return true;
     }
+    if (parts.size() == 4 && parts[3] == "eviction") {
+      // Kubernetes' pods/NAME/eviction: 201 for a new eviction, 200 when one is already
+      // under way (or the instance already terminating), 429 + Retry-After while the
+      // disruption budget holds it back. A body (an Eviction object) is allowed and ignored.
+      if (m != "POST") return respond(methodNotAllowed("POST")), true;
+      if (auto body = bodyObject(request); !body) return respond(errorReply(body.error())), true;
+      auto evicted = ctl->evict(parts[2]);
+      if (!evicted) return respond(errorReply(evicted.error())), true;
+      respond(jsonReply(evicted->created ? 201 : 200, {{"instance", evicted->instance},
+                                                        {"service", evicted->service},
+                                                        {"created", evicted->created},
+                                                        {"state", evicted->state},
+                                                        {"message", evicted->message}}));
+      return true;
+    }
     if (parts.size() == 4 && parts[3] == "logs") {
       if (m != "GET") return respond(methodNotAllowed("GET")), true;
       getLogs(parts[2], request, respond);

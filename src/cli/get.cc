@@ -61,9 +61,10 @@ int getInstances(const GetOptions& opts, const Context& ctx, OutputFormat format
   for (const auto& i : (*reply)["items"]) {
     std::string restarts = str(i, "restarts");
     if (!str(i, "lastExit").empty()) restarts += " (last: " + str(i, "lastExit") + ")";
-    std::vector<std::string> row{str(i, "name"), str(i, "service"), str(i, "revision"), str(i, "version"),
-                                 str(i, "phase"), i.value("ready", false) ? "1/1" : "0/1", restarts, orDash(i, "pid"),
-                                 orDash(i, "port")};
+    // An eviction waiting for its replacement shows in the phase: "Ready (evicting)".
+    std::string phase = str(i, "phase") + (i.value("evicting", false) ? " (evicting)" : "");
+    std::vector<std::string> row{str(i, "name"), str(i, "service"), str(i, "revision"), str(i, "version"), phase,
+                                 i.value("ready", false) ? "1/1" : "0/1", restarts, orDash(i, "pid"), orDash(i, "port")};
     if (clustered) row.push_back(str(i, "node").empty() ? "-" : str(i, "node"));
     row.push_back(age(i.value("createdAtMs", int64_t{0})));
     table.addRow(std::move(row));

@@ -23,6 +23,7 @@ void addSet(CLI::App& app, Context& ctx, int& exitCode);  // version, env, comma
 void addScale(CLI::App& app, Context& ctx, int& exitCode);
 void addLogs(CLI::App& app, Context& ctx, int& exitCode);
 void addDown(CLI::App& app, Context& ctx, int& exitCode);
+void addEvict(CLI::App& app, Context& ctx, int& exitCode);
 
 // Shared by `events` and `describe`: prints the newest `limit` events (of one service).
 int printEvents(const Context& ctx, const std::string& service, int limit, OutputFormat format);

@@ -7,6 +7,7 @@ const char* errorCodeName(ErrorCode code) {
     case ErrorCode::kInvalidArgument: return "InvalidArgument";
     case ErrorCode::kNotFound: return "NotFound";
     case ErrorCode::kConflict: return "Conflict";
+    case ErrorCode::kTooManyRequests: return "TooManyRequests";
     case ErrorCode::kUnauthenticated: return "Unauthenticated";
     case ErrorCode::kUnavailable: return "Unavailable";
     case ErrorCode::kTimeout: return "Timeout";

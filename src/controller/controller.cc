@@ -209,10 +209,14 @@ void Controller::reconcileService(Service& s) {
   for (Instance* inst : mine) {
     if (inst->hash.empty()) terminator_.stop(*inst, "its revision no longer exists");
   }
+  // Evicted instances: replacements first; an evicted one serving nothing goes at once.
+  reconcileEvictions(s);
   // Crashed instances whose back-off is over start again, in place.
   instances_.restartDue(s.name);
   beginRolloutIfNew(s);
   applyDecision(s, planRollout(rolloutInput(s, instances_.ofService(s.name))));
+  // The replacements of evicted instances the plan stopped are not needed any more.
+  reconcileEvictions(s);
   updateStatus(s);
 }
 
@@ -229,8 +233,10 @@ RolloutInput Controller::rolloutInput(const Service& s, const std::vector<Instan
   in.analysisPassedMs = s.analysisPassedMs;
   in.analysisSeenMs = s.analysisSeenMs;
   in.analyzedAvailable = s.analyzedAvailable;
+  // A pending eviction's replacement is not seen: its evicted instance is the slot.
+  const std::set<std::string> replacements = pendingReplacements(mine);
   for (const Instance* inst : mine) {
-    if (inst->phase == InstancePhase::kTerminating) continue;
+    if (inst->phase == InstancePhase::kTerminating || replacements.contains(inst->name)) continue;
     bool updated = inst->hash == s.currentHash && inst->createdMs >= s.status.restartedAtMs;
     in.instances.push_back(InstanceView{inst->name, inst->hash, revisionNumber(*inst), updated, inst->inRotation(),
                                         inst->countsAvailable(), inst->createdMs});

@@ -6,6 +6,8 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,8 @@ struct Controller::Service {
   bool rollingBack = false;  // the next new rollout was started by an automatic rollback
   bool promoteRequested = false;  // `rollway rollout promote`, consumed by the strategy
   std::string budgetNote;         // the disruption budget's last hold (an event when it changes)
+  std::set<std::string> evicted;  // instances seen being evicted: an Evicted event once gone
+  std::optional<SteadyTime> evictionBlockedAt;  // the last EvictionBlocked event (one per 10 s)
   int64_t analysisPassedMs = 0;  // Unix ms of the last analysis window that passed
   int64_t analysisSeenMs = 0;    // RollingUpdate: the last pass the batch gate has taken in
   int analyzedAvailable = 0;     // RollingUpdate: new instances available at that pass

@@ -32,4 +32,8 @@ BudgetedStops budgetedStops(const std::vector<bool>& candidates, int available, 
   return out;
 }
 
+bool evictionAllowed(bool targetAvailable, int available, int required) {
+  return !targetAvailable || available - 1 >= required;
+}
+
 }  // namespace rollway::controller

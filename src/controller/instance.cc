@@ -1,5 +1,7 @@
 #include "rollway/controller/instance.h"
 
+#include <sstream>
+
 namespace rollway::controller {
 
 const char* toString(InstancePhase phase) {
@@ -28,6 +30,40 @@ const char* Instance::apiPhase() const {
     case InstancePhase::kStarting: break;
   }
   return "Starting";
+}
+
+std::string recordedState(const Instance& inst) {
+  std::string state = inst.phase == InstancePhase::kAvailable ? "Available" : inst.apiPhase();
+  if (inst.eviction && inst.phase != InstancePhase::kTerminating) {
+    state += " evicting";
+    if (!inst.eviction->replacement.empty()) state += " replacement=" + inst.eviction->replacement;
+  }
+  return state;
+}
+
+RecordedState parseRecordedState(const std::string& state) {
+  RecordedState out;
+  std::istringstream words(state);
+  words >> out.phase;
+  std::string word;
+  while (words >> word) {
+    if (word == "evicting") {
+      out.eviction.emplace();
+    } else if (word.starts_with("replacement=") && out.eviction) {
+      out.eviction->replacement = word.substr(std::string_view("replacement=").size());
+    }
+  }
+  return out;
+}
+
+std::set<std::string> pendingReplacements(const std::vector<Instance*>& instances) {
+  std::set<std::string> out;
+  for (const Instance* inst : instances) {
+    if (inst->eviction && inst->phase != InstancePhase::kTerminating && !inst->eviction->replacement.empty()) {
+      out.insert(inst->eviction->replacement);
+    }
+  }
+  return out;
 }
 
 }  // namespace rollway::controller

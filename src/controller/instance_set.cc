@@ -143,7 +143,9 @@ bool InstanceSet::adopt(const store::InstanceRecord& r, std::optional<spec::Temp
   inst->startTicks = adopted->startTimeTicks;
   inst->backoff.started();
   inst->phase = InstancePhase::kStarting;
-  if (r.state == "Ready" || r.state == "Available") {
+  RecordedState recorded = parseRecordedState(r.state);
+  inst->eviction = recorded.eviction;
+  if (recorded.phase == "Ready" || recorded.phase == "Available") {
     // It stays in rotation until its readiness probe has spoken (or the window it has to
     // speak in is over), so a restart of the control plane never empties the proxy.
     inst->phase = InstancePhase::kAssumedReady;
@@ -280,7 +282,7 @@ void InstanceSet::record(const Instance& inst) {
   r.pid = inst.pid;
   r.startTimeTicks = inst.startTicks;
   r.port = inst.port;
-  r.state = inst.phase == InstancePhase::kAvailable ? "Available" : inst.apiPhase();
+  r.state = recordedState(inst);
   r.createdAtMs = inst.createdMs;
   if (auto ok = deps_.store.upsertInstance(r); !ok) {
     deps_.logger->error("cannot record instance {}: {}", inst.name, ok.error().message);
@@ -289,6 +291,15 @@ void InstanceSet::record(const Instance& inst) {
 
 nlohmann::json InstanceSet::toJson(const Instance& inst) const {
   bool backOff = inst.phase == InstancePhase::kBackOff;
+  std::string message = backOff ? inst.backoff.describe() : inst.message;
+  bool evicting = inst.eviction && inst.phase != InstancePhase::kTerminating;
+  if (evicting) {
+    const Instance* r = inst.eviction->replacement.empty() ? nullptr : find(inst.eviction->replacement);
+    std::string note = r == nullptr ? "evicting: starting its replacement"
+                                    : fmt::format("evicting: waiting for its replacement {} ({}) to become available",
+                                                  r->name, r->apiPhase());
+    message = message.empty() ? note : note + "; " + message;
+  }
   nlohmann::json j = {{"name", inst.name},
           {"service", inst.service},
           {"revision", hooks_.revisionOf(inst)},
@@ -301,7 +312,9 @@ nlohmann::json InstanceSet::toJson(const Instance& inst) const {
           {"available", inst.countsAvailable()},
           {"restarts", inst.backoff.restartCount()},
           {"lastExit", inst.lastExit},
-          {"message", backOff ? inst.backoff.describe() : inst.message},
+          {"message", message},
+          {"evicting", evicting},
+          {"replacement", evicting ? inst.eviction->replacement : std::string()},
           {"createdAtMs", inst.createdMs},
           {"startedAtMs", inst.startedMs}};
   if (!inst.node.empty()) j["node"] = inst.node;

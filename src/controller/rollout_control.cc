@@ -86,7 +86,12 @@ void Controller::updateStatus(Service& s) {
     in.routingError = "the proxy is starting: the routing snapshot goes out when it answers";
   }
   in.nowMs = nowMs();
-  for (const Instance* inst : instances_.ofService(s.name)) {
+  std::vector<Instance*> mine = instances_.ofService(s.name);
+  // As the strategies see them: a pending eviction's replacement is not counted (its
+  // evicted instance is, until it stops).
+  const std::set<std::string> replacements = pendingReplacements(mine);
+  for (const Instance* inst : mine) {
+    if (replacements.contains(inst->name)) continue;
     in.instances.push_back(StatusInstance{inst->hash, revisionNumber(*inst), inst->phase == InstancePhase::kTerminating,
                                           inst->inRotation(), inst->countsAvailable(), inst->createdMs});
   }

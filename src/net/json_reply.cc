@@ -20,6 +20,7 @@ ErrorCode codeForStatus(int status) {
     case 401: case 403: return ErrorCode::kUnauthenticated;
     case 404: return ErrorCode::kNotFound;
     case 409: return ErrorCode::kConflict;
+    case 429: return ErrorCode::kTooManyRequests;
     case 502: case 503: return ErrorCode::kUnavailable;
     case 408: case 504: return ErrorCode::kTimeout;
     case 507: return ErrorCode::kStorageFull;
@@ -29,7 +30,7 @@ ErrorCode codeForStatus(int status) {
 
 bool codeFromName(std::string_view name, ErrorCode& code) {
   for (ErrorCode candidate :
-       {ErrorCode::kInvalidArgument, ErrorCode::kNotFound, ErrorCode::kConflict,
+       {ErrorCode::kInvalidArgument, ErrorCode::kNotFound, ErrorCode::kConflict, ErrorCode::kTooManyRequests,
         ErrorCode::kUnauthenticated, ErrorCode::kUnavailable, ErrorCode::kTimeout, ErrorCode::kIo,
         ErrorCode::kStorageFull, ErrorCode::kInternal}) {
     if (name == errorCodeName(candidate)) {
@@ -53,6 +54,7 @@ int httpStatusFor(ErrorCode code) {
     case ErrorCode::kUnauthenticated: return 401;
     case ErrorCode::kNotFound: return 404;
     case ErrorCode::kConflict: return 409;
+    case ErrorCode::kTooManyRequests: return 429;
     case ErrorCode::kUnavailable: return 503;
     case ErrorCode::kTimeout: return 504;
     case ErrorCode::kStorageFull: return 507;
@@ -80,7 +82,11 @@ http::Response errorReply(const Error& error) {
     }
     inner["fields"] = std::move(fields);
   }
-  return jsonReply(httpStatusFor(error.code), json{{"error", std::move(inner)}});
+  http::Response response = jsonReply(httpStatusFor(error.code), json{{"error", std::move(inner)}});
+  if (error.code == ErrorCode::kTooManyRequests) {
+    response.headers.push_back({"Retry-After", std::to_string(kRetryAfterSeconds)});
+  }
+  return response;
 }
 
 Error errorFromReply(const http::Response& response) {

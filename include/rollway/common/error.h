@@ -10,6 +10,7 @@ enum class ErrorCode {
   kInvalidArgument,   // the user's input is wrong (400)
   kNotFound,          // no such object (404)
   kConflict,          // the request clashes with existing state (409)
+  kTooManyRequests,   // not now, retry later: e.g. an eviction the disruption budget holds (429)
   kUnauthenticated,   // missing or wrong credentials (401)
   kUnavailable,       // a peer (daemon, proxy, instance) cannot be reached (503)
   kTimeout,           // gave up waiting (504)

@@ -21,6 +21,7 @@
 #include "rollway/common/result.h"
 #include "rollway/controller/analysis_gate.h"
 #include "rollway/controller/event_log.h"
+#include "rollway/controller/eviction.h"
 #include "rollway/controller/instance_set.h"
 #include "rollway/controller/proxy_port.h"
 #include "rollway/controller/rollout_decision.h"
@@ -107,6 +108,15 @@ class Controller {
   // The revision just applied by an undo goes to 100 % at once: no steps, no analysis.
   void skipSteps(const std::string& service);
 
+  // Evicts one instance through its service's disruption budget (Kubernetes' pods/eviction;
+  // eviction.cc): a replacement on its revision starts first, and the instance runs its
+  // termination sequence once the replacement is available. kTooManyRequests when losing
+  // it now would break the budget (instances already leaving count as gone): retry later;
+  // kNotFound for no such instance; kInvalidArgument for a name no instance can have;
+  // kConflict for the replacement of an eviction under way, before it is available. An
+  // instance already evicted or terminating is an answer with created = false.
+  Result<EvictionReply> evict(const std::string& instance);
+
   // all=false: `done` at once (the daemon exits; instances and proxy keep running).
   // all=true: every instance drained and stopped, then the proxy, then `done`.
   void shutdown(bool all, std::function<void()> done);
@@ -122,6 +132,9 @@ class Controller {
   RolloutInput rolloutInput(const Service& s, const std::vector<Instance*>& mine) const;
   void applyDecision(Service& s, RolloutDecision decision);
   void startNew(Service& s, const std::string& hash);
+  // Evictions (eviction.cc): replacements started, evicted instances stopped once theirs is
+  // available, replacements no longer needed stopped. Before and after each plan.
+  void reconcileEvictions(Service& s);
   void onProbeEvent(const std::string& name, const probe::ProbeEvent& event);
   void onExit(const std::string& name, const supervisor::ExitInfo& exit);
   void maybeFinishShutdown();

@@ -12,8 +12,8 @@ namespace rollway::controller {
 // minAvailable resolved against `replicas` rounding up, or replicas - maxUnavailable
 // (rounded up); no budget = 0. Capped at `replicas`, so a scale down is never held.
 // Voluntary disruptions (rolling updates, rollout restart, canary / blue-green scale
-// downs) never take an available instance away when fewer than this would remain;
-// crashes and liveness restarts are not held.
+// downs, evictions) never take an available instance away when fewer than this would
+// remain; crashes and liveness restarts are not held.
 int requiredAvailable(int replicas, const std::optional<spec::DisruptionBudget>& budget);
 
 // Which of `candidates` (in stop order; true = available) may stop now when `available`
@@ -26,5 +26,12 @@ struct BudgetedStops {
   bool operator==(const BudgetedStops&) const = default;
 };
 BudgetedStops budgetedStops(const std::vector<bool>& candidates, int available, int required);
+
+// Kubernetes' eviction check (the PDB's disruptionsAllowed = currentHealthy -
+// desiredHealthy > 0): may an instance be evicted now, when `available` instances of the
+// service are available and not already leaving (terminating or being evicted; the target
+// counts in it when it is available) and `required` must stay? One that is not available
+// always (losing it costs nothing), an available one only while available - 1 >= required.
+bool evictionAllowed(bool targetAvailable, int available, int required);
 
 }  // namespace rollway::controller

@@ -9,7 +9,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "rollway/common/clock.h"
 #include "rollway/common/timer.h"
@@ -49,6 +52,17 @@ struct Termination {
   std::unique_ptr<probe::ProbeRunner> preStopRunner;
 };
 
+// An eviction under way (Controller::evict, src/controller/eviction.cc): an instance of
+// the same revision is started in its place first, and the evicted one runs its
+// termination sequence only once that replacement is available. Until then the strategies
+// see the evicted instance as the slot and do not see the replacement.
+struct Eviction {
+  int64_t requestedMs = 0;
+  std::string replacement;    // "" = none yet (or lost); cleared when the evicted one stops
+  bool stalledNoted = false;  // an EvictionStalled event was recorded for this replacement
+  bool operator==(const Eviction&) const = default;
+};
+
 struct Instance {
   Instance(const Clock& clock, supervisor::BackoffPolicy policy) : backoff(clock, policy) {}
 
@@ -68,6 +82,7 @@ struct Instance {
   std::string message;
   std::string lastExit;
   std::unique_ptr<Termination> termination;  // set while kRestarting / kTerminating with a sequence
+  std::optional<Eviction> eviction;           // being evicted (see Eviction)
 
   std::string host = "127.0.0.1";  // where it is reached (another node's address in cluster mode)
   std::string node;                // cluster mode: the node it runs on
@@ -86,5 +101,19 @@ struct Instance {
   // Terminating.
   const char* apiPhase() const;
 };
+
+// The store's free-form `state` of an instance: its phase ("Available" or apiPhase()),
+// followed while it is evicted (and not terminating yet) by " evicting" and
+// " replacement=NAME", so that an eviction survives a daemon restart.
+std::string recordedState(const Instance& inst);
+struct RecordedState {
+  std::string phase;
+  std::optional<Eviction> eviction;
+};
+RecordedState parseRecordedState(const std::string& state);
+
+// The replacements of evicted instances among `instances` that are not the slot's
+// instance yet: their evicted instance still runs (and is not terminating).
+std::set<std::string> pendingReplacements(const std::vector<Instance*>& instances);
 
 }  // namespace rollway::controller

@@ -2,6 +2,8 @@
 // without the control plane), against a fake daemon where one is needed.
 #include "rollway/cli/cli.h"
 
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -131,6 +133,104 @@ TEST(CliRun, DescribeSurvivesAReplyWithoutTheFieldsItReads) {
       EXPECT_NE(ran.out.find("unknown rollout phase 'Scaling'"), std::string::npos) << ran.out;
     }
   }
+}
+
+// A daemon on a unix socket that answers with whatever `answer` makes of the request.
+class ScriptedDaemon {
+ public:
+  explicit ScriptedDaemon(std::function<http::Response(const http::Request&)> answer) {
+    net::ServerOptions options;
+    options.unixPath = dir_.file("rollway.sock");
+    auto started = net::Server::start(options, [answer](http::Request request, net::Responder respond) {
+      respond(answer(request));
+    });
+    if (started) server_ = std::move(*started);
+  }
+  bool ok() const { return server_ != nullptr; }
+  std::string server() const { return "unix:" + dir_.file("rollway.sock"); }
+
+ private:
+  store::TempDir dir_;
+  std::unique_ptr<net::Server> server_;
+};
+
+http::Response budgetSays429(int retryAfter) {
+  http::Response r = net::errorReply(Error{ErrorCode::kTooManyRequests,
+                                           "cannot evict web-1-a now: service web has 2 available instance(s) and its "
+                                           "disruption budget requires 2 to stay available; retry later",
+                                           {}});
+  for (auto& h : r.headers) {
+    if (h.name == "Retry-After") h.value = std::to_string(retryAfter);
+  }
+  return r;
+}
+
+TEST(CliEvict, WithoutWaitABudgetRefusalIsAnErrorNamingWait) {
+  std::atomic<int> posts{0};
+  ScriptedDaemon daemon([&](const http::Request& r) {
+    if (r.method == "POST" && r.path() == "/v1/instances/web-1-a/eviction") ++posts;
+    return budgetSays429(1);
+  });
+  ASSERT_TRUE(daemon.ok());
+  auto ran = runCaptured({"rollway", "--server", daemon.server(), "evict", "web-1-a"});
+  EXPECT_EQ(ran.code, 1);
+  EXPECT_NE(ran.err.find("requires 2 to stay available"), std::string::npos) << ran.err;
+  EXPECT_NE(ran.err.find("--wait"), std::string::npos) << ran.err;
+  EXPECT_EQ(posts.load(), 1);
+}
+
+TEST(CliEvict, WaitRetriesAfterRetryAfterThenWaitsUntilTheInstanceIsGone) {
+  std::atomic<int> posts{0};
+  std::atomic<int> lists{0};
+  ScriptedDaemon daemon([&](const http::Request& r) {
+    if (r.method == "POST") {
+      if (++posts == 1) return budgetSays429(1);
+      return net::jsonReply(201, {{"instance", "web-1-a"}, {"service", "web"}, {"created", true},
+                                  {"state", "Evicting"}, {"message", "evicting web-1-a: a replacement starts first"}});
+    }
+    nlohmann::json items = nlohmann::json::array();
+    if (++lists < 3) items.push_back({{"name", "web-1-a"}, {"phase", "Ready"}, {"message", "evicting"}});
+    items.push_back({{"name", "web-1-b"}, {"phase", "Ready"}});
+    return net::jsonReply(200, {{"items", items}});
+  });
+  ASSERT_TRUE(daemon.ok());
+  auto start = std::chrono::steady_clock::now();
+  auto ran = runCaptured({"rollway", "--server", daemon.server(), "evict", "web-1-a", "--wait", "--timeout", "30s"});
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(ran.code, 0) << ran.err;
+  EXPECT_EQ(posts.load(), 2);
+  EXPECT_EQ(lists.load(), 3);
+  EXPECT_GE(took, std::chrono::milliseconds(900)) << "Retry-After: 1 is honoured";
+  EXPECT_NE(ran.err.find("waiting: cannot evict"), std::string::npos) << ran.err;
+  EXPECT_NE(ran.out.find("instance/web-1-a eviction started"), std::string::npos) << ran.out;
+  EXPECT_NE(ran.out.find("instance/web-1-a evicted"), std::string::npos) << ran.out;
+}
+
+TEST(CliEvict, WaitGivesUpAtTheTimeoutWithExit2) {
+  ScriptedDaemon daemon([](const http::Request&) { return budgetSays429(30); });
+  ASSERT_TRUE(daemon.ok());
+  auto start = std::chrono::steady_clock::now();
+  auto ran = runCaptured({"rollway", "--server", daemon.server(), "evict", "web-1-a", "--wait", "--timeout", "1s"});
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(ran.code, 2) << ran.err;
+  EXPECT_LT(took, std::chrono::seconds(10)) << "a Retry-After longer than the timeout does not outlast it";
+  EXPECT_NE(ran.err.find("timed out"), std::string::npos) << ran.err;
+}
+
+TEST(CliEvict, UnknownInstanceAndHelp) {
+  ScriptedDaemon daemon([](const http::Request&) {
+    return net::errorReply(Error{ErrorCode::kNotFound, "no instance named web-9-z (see: rollway get instances)", {}});
+  });
+  ASSERT_TRUE(daemon.ok());
+  auto ran = runCaptured({"rollway", "--server", daemon.server(), "evict", "web-9-z", "--wait"});
+  EXPECT_EQ(ran.code, 1);
+  EXPECT_NE(ran.err.find("no instance named web-9-z"), std::string::npos) << ran.err;
+  auto help = runCaptured({"rollway", "evict", "--help"});
+  EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.out.find("--wait"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("disruption budget"), std::string::npos) << help.out;
+  EXPECT_EQ(runCaptured({"rollway", "evict"}).code, 2) << "the instance is required";
+  EXPECT_EQ(runCaptured({"rollway", "evict", "x", "--wait", "--timeout", "soon"}).code, 2);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@ TEST(JsonReplyTest, StatusForCodes) {
   EXPECT_EQ(httpStatusFor(ErrorCode::kUnauthenticated), 401);
   EXPECT_EQ(httpStatusFor(ErrorCode::kNotFound), 404);
   EXPECT_EQ(httpStatusFor(ErrorCode::kConflict), 409);
+  EXPECT_EQ(httpStatusFor(ErrorCode::kTooManyRequests), 429);
   EXPECT_EQ(httpStatusFor(ErrorCode::kUnavailable), 503);
   EXPECT_EQ(httpStatusFor(ErrorCode::kTimeout), 504);
   EXPECT_EQ(httpStatusFor(ErrorCode::kIo), 500);
@@ -42,11 +43,24 @@ TEST(JsonReplyTest, ErrorRoundTrip) {
 
 TEST(JsonReplyTest, EveryCodeRoundTrips) {
   for (ErrorCode code : {ErrorCode::kInvalidArgument, ErrorCode::kNotFound, ErrorCode::kConflict,
-                         ErrorCode::kUnauthenticated, ErrorCode::kUnavailable, ErrorCode::kTimeout,
+                         ErrorCode::kTooManyRequests, ErrorCode::kUnauthenticated, ErrorCode::kUnavailable, ErrorCode::kTimeout,
                          ErrorCode::kIo, ErrorCode::kStorageFull, ErrorCode::kInternal}) {
     Error back = errorFromReply(errorReply(Error{code, "m\xff", {}}));  // invalid UTF-8 must not throw
     EXPECT_EQ(back.code, code);
   }
+}
+
+// Kubernetes' eviction API answers 429 with Retry-After when a budget holds it back.
+TEST(JsonReplyTest, TooManyRequestsCarriesRetryAfter) {
+  http::Response response = errorReply(Error{ErrorCode::kTooManyRequests, "the budget holds it", {}});
+  EXPECT_EQ(response.status, 429);
+  ASSERT_NE(response.header("Retry-After"), nullptr);
+  EXPECT_EQ(*response.header("Retry-After"), std::to_string(kRetryAfterSeconds));
+  EXPECT_EQ(errorReply(Error{ErrorCode::kConflict, "x", {}}).header("Retry-After"), nullptr);
+  http::Response bare;
+  bare.status = 429;
+  bare.body = "slow down";
+  EXPECT_EQ(errorFromReply(bare).code, ErrorCode::kTooManyRequests);
 }
 
 TEST(JsonReplyTest, NonJsonFallsBackToStatusLine) {
