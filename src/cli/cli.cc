@@ -36,6 +36,7 @@ int run(int argc, char** argv, const ExtraVerbs& extraVerbs) {
   addScale(app, ctx, exitCode);
   addLogs(app, ctx, exitCode);
   addEvict(app, ctx, exitCode);
+  addNodeVerbs(app, ctx, exitCode);
   addDown(app, ctx, exitCode);
   addVersion(app, ctx, exitCode);
   for (const auto& add : extraVerbs.last) add(app, exitCode);

@@ -6,6 +6,8 @@
 #include <charconv>
 #include <chrono>
 #include <iostream>
+#include <set>
+#include <vector>
 #include <thread>
 
 #include "rollway/common/duration.h"
@@ -57,15 +59,10 @@ class Deadline {
   Clock::time_point end_;
 };
 
-int runEvict(const EvictOptions& opts, const Context& ctx) {
-  auto timeout = parseDuration(opts.timeout);
-  if (!timeout) {
-    std::cerr << "error: --timeout " << opts.timeout << ": " << timeout.error().message << '\n';
-    return 2;
-  }
+// Evicts `opts.name`; with opts.wait, through 429s and until it is gone, within `deadline`.
+int evictOne(const EvictOptions& opts, const Context& ctx, const Deadline& deadline, milliseconds timeoutForMessages) {
   auto client = ctx.client();
   if (!client) return reportError(client.error());
-  const Deadline deadline(*timeout);
   const std::string target = "/v1/instances/" + urlEncode(opts.name) + "/eviction";
   std::string lastNote;
   nlohmann::json accepted;
@@ -83,7 +80,7 @@ int runEvict(const EvictOptions& opts, const Context& ctx) {
       return reportError(error);
     }
     if (deadline.passed()) {
-      std::cerr << "error: timed out after " << formatDuration(*timeout) << " waiting for the disruption budget to allow "
+      std::cerr << "error: timed out after " << formatDuration(timeoutForMessages) << " waiting for the disruption budget to allow "
                 << "evicting " << opts.name << ": " << error.message << '\n';
       return 2;
     }
@@ -114,7 +111,7 @@ int runEvict(const EvictOptions& opts, const Context& ctx) {
     }
     std::string now = found->value("phase", "") + ": " + found->value("message", "");
     if (deadline.passed()) {
-      std::cerr << "error: timed out after " << formatDuration(*timeout) << " waiting for instance " << opts.name
+      std::cerr << "error: timed out after " << formatDuration(timeoutForMessages) << " waiting for instance " << opts.name
                 << " to go (" << now << ")\n";
       return 2;
     }
@@ -122,7 +119,89 @@ int runEvict(const EvictOptions& opts, const Context& ctx) {
   }
 }
 
+int runEvict(const EvictOptions& opts, const Context& ctx) {
+  auto timeout = parseDuration(opts.timeout);
+  if (!timeout) {
+    std::cerr << "error: --timeout " << opts.timeout << ": " << timeout.error().message << '\n';
+    return 2;
+  }
+  return evictOne(opts, ctx, Deadline(*timeout), *timeout);
+}
+
+// --- nodes (cluster mode) ---------------------------------------------------------------
+
+int setCordon(const Context& ctx, const std::string& node, bool cordon) {
+  auto reply = ctx.call("POST", "/v1/nodes/" + urlEncode(node) + (cordon ? "/cordon" : "/uncordon"), "");
+  if (!reply) return reportError(reply.error());
+  std::cout << "node/" << node << (cordon ? " cordoned" : " uncordoned") << '\n';
+  return 0;
+}
+
+// Cordons the node, then evicts its instances one by one through their services'
+// disruption budgets (each replacement starts on another node first), until none is left.
+int runDrain(const std::string& node, const std::string& timeoutText, const Context& ctx) {
+  auto timeout = parseDuration(timeoutText);
+  if (!timeout) {
+    std::cerr << "error: --timeout " << timeoutText << ": " << timeout.error().message << '\n';
+    return 2;
+  }
+  const Deadline deadline(*timeout);
+  if (int rc = setCordon(ctx, node, true); rc != 0) return rc;
+  std::set<std::string> done;
+  for (;;) {
+    auto list = ctx.call("GET", "/v1/instances");
+    if (!list) return reportError(list.error());
+    std::vector<std::string> left;
+    if (auto items = list->find("items"); items != list->end() && items->is_array()) {
+      for (const auto& item : *items) {
+        if (item.is_object() && item.value("node", "") == node) left.push_back(item.value("name", ""));
+      }
+    }
+    std::sort(left.begin(), left.end());
+    if (left.empty()) {
+      std::cout << "node/" << node << " drained\n";
+      return 0;
+    }
+    // One at a time: the next one once this one is gone.
+    const std::string& next = left.front();
+    if (done.contains(next)) {
+      // Evicted but back (the node's instance restarted in place before it went): again.
+      done.erase(next);
+    }
+    EvictOptions one;
+    one.name = next;
+    one.wait = true;
+    if (int rc = evictOne(one, ctx, deadline, *timeout); rc != 0) return rc;
+    done.insert(next);
+    if (deadline.passed()) {
+      std::cerr << "error: timed out after " << formatDuration(*timeout) << " draining node " << node << '\n';
+      return 2;
+    }
+  }
+}
+
 }  // namespace
+
+void addNodeVerbs(CLI::App& app, Context& ctx, int& exitCode) {
+  auto node = std::make_shared<std::string>();
+  auto* cordon = app.add_subcommand("cordon", "Cluster mode: the node takes no new instance (its running ones stay)");
+  cordon->add_option("node", *node, "The node (see: rollway get nodes)")->required();
+  cordon->callback([node, &ctx, &exitCode] { exitCode = setCordon(ctx, *node, true); });
+  auto* uncordon = app.add_subcommand("uncordon", "Cluster mode: the node takes new instances again");
+  uncordon->add_option("node", *node, "The node (see: rollway get nodes)")->required();
+  uncordon->callback([node, &ctx, &exitCode] { exitCode = setCordon(ctx, *node, false); });
+  auto timeout = std::make_shared<std::string>("10m");
+  auto* drain = app.add_subcommand(
+      "drain", "Cluster mode: cordon the node, then evict its instances one by one through their disruption budgets");
+  drain->add_option("node", *node, "The node (see: rollway get nodes)")->required();
+  drain->add_option("--timeout", *timeout, "Give up after this long (exit 2); 0 waits forever")->capture_default_str();
+  drain->footer(
+      "Each eviction starts a replacement on another node first and stops the instance once the replacement is\n"
+      "available; an eviction that would break the service's disruption budget waits (the API answers 429).\n"
+      "Exit codes: 0 drained; 1 refused or failed; 2 timed out. `rollway uncordon NODE` undoes the cordon.\n\n"
+      "Example:\n  rollway drain h2 && ssh h2 reboot && rollway uncordon h2");
+  drain->callback([node, timeout, &ctx, &exitCode] { exitCode = runDrain(*node, *timeout, ctx); });
+}
 
 void addEvict(CLI::App& app, Context& ctx, int& exitCode) {
   auto opts = std::make_shared<EvictOptions>();

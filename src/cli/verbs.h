@@ -24,6 +24,7 @@ void addScale(CLI::App& app, Context& ctx, int& exitCode);
 void addLogs(CLI::App& app, Context& ctx, int& exitCode);
 void addDown(CLI::App& app, Context& ctx, int& exitCode);
 void addEvict(CLI::App& app, Context& ctx, int& exitCode);
+void addNodeVerbs(CLI::App& app, Context& ctx, int& exitCode);  // cordon, uncordon, drain
 
 // Shared by `events` and `describe`: prints the newest `limit` events (of one service).
 int printEvents(const Context& ctx, const std::string& service, int limit, OutputFormat format);

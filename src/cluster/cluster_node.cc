@@ -11,6 +11,7 @@
 #include "rollway/cluster/etcd_store.h"
 #include "rollway/cluster/proxy_agent.h"
 #include "rollway/cluster/remote_instances.h"
+#include "rollway/controller/spec_change.h"
 #include "rollway/etcd/client.h"
 #include "rollway/etcd/election.h"
 #include "rollway/etcd/mirror.h"
@@ -139,8 +140,19 @@ void ClusterNode::build(uint64_t term) {
     return;  // the election goes on; a daemon that cannot read the state does nothing
   }
   leader->store = std::move(*store);
+  // spec.placement of the service, read when an instance of it is placed.
+  auto placement = [store = leader->store.get()](const std::string& service) {
+    PlacementRule rule;
+    auto record = store->getService(service);
+    if (!record) return rule;
+    auto spec = controller::parseStoredSpec(record->specJson);
+    if (!spec) return rule;
+    rule.maxPerNode = spec->placement.maxPerNode;
+    rule.nodeSelector = spec->placement.nodeSelector;
+    return rule;
+  };
   leader->remote = std::make_unique<RemoteInstances>(
-      deps_.io, *client_, RemoteInstancesOptions{options_.prefix, fence, nullptr, deposed}, deps_.logger);
+      deps_.io, *client_, RemoteInstancesOptions{options_.prefix, fence, placement, deposed}, deps_.logger);
   if (auto ok = leader->remote->start(); !ok) {
     deps_.logger->error("node {}: cannot lead: {}", options_.node.name, ok.error().message);
     return;
@@ -216,11 +228,29 @@ void ClusterNode::handle(http::Request request, net::Responder respond) {
                            {"address", n.address},
                            {"labels", n.labels},
                            {"ready", true},
+                           {"cordoned", leader_->remote->cordoned(n.name)},
                            {"instances", counts[n.name]},
                            {"leader", n.name == options_.node.name}});
     }
     respond(net::jsonReply(200, json{{"items", std::move(items)}, {"leader", options_.node.name}}));
     return;
+  }
+  // POST /v1/nodes/NAME/cordon | uncordon
+  const std::string nodesPrefix = "/v1/nodes/";
+  if (leader_ && path.rfind(nodesPrefix, 0) == 0 && request.method == "POST") {
+    const std::string rest = path.substr(nodesPrefix.size());
+    const size_t slash = rest.find('/');
+    const std::string node = rest.substr(0, slash);
+    const std::string verb = slash == std::string::npos ? "" : rest.substr(slash + 1);
+    if (verb == "cordon" || verb == "uncordon") {
+      if (auto ok = leader_->remote->cordon(node, verb == "cordon"); !ok) {
+        respond(net::errorReply(ok.error()));
+        return;
+      }
+      deps_.logger->info("node {} {}", node, verb == "cordon" ? "cordoned: it takes no new instance" : "uncordoned");
+      respond(net::jsonReply(200, json{{"name", node}, {"cordoned", verb == "cordon"}}));
+      return;
+    }
   }
   if (leader_ && leader_->api) {
     leader_->api->handle(std::move(request), std::move(respond));

@@ -1,6 +1,7 @@
 #include "rollway/cluster/remote_instances.h"
 
 #include <algorithm>
+#include <tuple>
 #include <utility>
 
 #include <asio/post.hpp>
@@ -230,6 +231,11 @@ Result<void> RemoteInstances::start() {
     lastStart_[a->launch.instance] = {a->node, a->start};
     runtime_->adoptable[a->launch.instance] = std::move(*a);
   }
+  auto cordoned = client_.getPrefix(options_.prefix + "cordoned/");
+  if (!cordoned) {
+    return fail(cordoned.error().code, "cluster: cannot read the cordoned nodes from etcd: {}", cordoned.error().message);
+  }
+  for (const etcd::KeyValue& kv : cordoned->kvs) cordoned_.insert(kv.key.substr(options_.prefix.size() + 9));
   writer_ = std::make_unique<KeyWriter>(client_, KeyWriterOptions{options_.prefix, options_.fence, 120,
                                                                    milliseconds(100), milliseconds(2000),
                                                                    options_.onDeposed, logger_});
@@ -259,6 +265,21 @@ std::vector<etcd::NodeInfo> RemoteInstances::nodes() const {
   return out;
 }
 
+Result<void> RemoteInstances::cordon(const std::string& node, bool on) {
+  if (on) {
+    auto live = nodes();
+    if (std::none_of(live.begin(), live.end(), [&](const etcd::NodeInfo& n) { return n.name == node; })) {
+      return fail(ErrorCode::kNotFound, "no node {} in the cluster (see: rollway get nodes)", node);
+    }
+    cordoned_.insert(node);
+    writer_->set("cordoned/" + node, "1");
+  } else {
+    cordoned_.erase(node);
+    writer_->set("cordoned/" + node, std::nullopt);
+  }
+  return {};
+}
+
 std::string RemoteInstances::nodeOf(const std::string& instance) const {
   auto it = tracked_.find(instance);
   return it == tracked_.end() ? "" : it->second->a.node;
@@ -269,11 +290,14 @@ bool RemoteInstances::waitWritten(milliseconds timeout) { return writer_ && writ
 Result<std::string> RemoteInstances::place(const LaunchSpec& launch) const {
   const PlacementRule rule = options_.placement ? options_.placement(launch.service) : PlacementRule{};
   std::map<std::string, int> ofService;
+  std::map<std::string, int> leaving;  // of the service, on another revision (a rollout stops them)
   std::map<std::string, int> total;
   for (const auto& [name, t] : tracked_) {
-    if (!t->watching) continue;
+    if (!t->watching || t->terminating) continue;
     ++total[t->a.node];
-    if (t->a.launch.service == launch.service) ++ofService[t->a.node];
+    if (t->a.launch.service != launch.service) continue;
+    ++ofService[t->a.node];
+    if (t->a.launch.revision != launch.revision) ++leaving[t->a.node];
   }
   const auto live = nodes();
   const etcd::NodeInfo* best = nullptr;
@@ -282,17 +306,18 @@ Result<std::string> RemoteInstances::place(const LaunchSpec& launch) const {
       auto it = n.labels.find(label.first);
       return it != n.labels.end() && it->second == label.second;
     });
-    if (!matches) continue;
+    if (!matches || cordoned_.contains(n.name)) continue;
     if (rule.maxPerNode > 0 && ofService[n.name] >= rule.maxPerNode) continue;
-    if (best == nullptr || std::pair(ofService[n.name], total[n.name]) < std::pair(ofService[best->name], total[best->name])) {
-      best = &n;
-    }
+    // The least loaded; among equals, where the most will leave (so that a rollout, which
+    // stops old instances on the most crowded nodes first, ends as spread as it began).
+    auto key = [&](const std::string& node) { return std::tuple(ofService[node], -leaving[node], total[node]); };
+    if (best == nullptr || key(n.name) < key(best->name)) best = &n;
   }
   if (best == nullptr) {
     return fail(ErrorCode::kUnavailable,
-                "no ready node can take an instance of {} ({} nodes in the cluster; maxPerNode {}; nodeSelector of {} "
-                "labels)",
-                launch.service, live.size(), rule.maxPerNode, rule.nodeSelector.size());
+                "no ready node can take an instance of {} ({} nodes in the cluster, {} cordoned; maxPerNode {}; "
+                "nodeSelector of {} labels)",
+                launch.service, live.size(), cordoned_.size(), rule.maxPerNode, rule.nodeSelector.size());
   }
   return best->name;
 }

@@ -235,11 +235,16 @@ RolloutInput Controller::rolloutInput(const Service& s, const std::vector<Instan
   in.analyzedAvailable = s.analyzedAvailable;
   // A pending eviction's replacement is not seen: its evicted instance is the slot.
   const std::set<std::string> replacements = pendingReplacements(mine);
+  std::map<std::string, int> perNode;  // cluster mode: where they run
+  for (const Instance* inst : mine) {
+    if (inst->phase != InstancePhase::kTerminating && !inst->node.empty()) ++perNode[inst->node];
+  }
   for (const Instance* inst : mine) {
     if (inst->phase == InstancePhase::kTerminating || replacements.contains(inst->name)) continue;
     bool updated = inst->hash == s.currentHash && inst->createdMs >= s.status.restartedAtMs;
     in.instances.push_back(InstanceView{inst->name, inst->hash, revisionNumber(*inst), updated, inst->inRotation(),
-                                        inst->countsAvailable(), inst->createdMs});
+                                        inst->countsAvailable(), inst->createdMs,
+                                        inst->node.empty() ? 0 : perNode[inst->node]});
   }
   return in;
 }

@@ -39,7 +39,7 @@ RolloutDecision planRolling(const RolloutInput& in) {
   std::vector<PlanInstance> view;
   view.reserve(in.instances.size());
   for (const InstanceView& i : in.instances) {
-    view.push_back(PlanInstance{i.name, i.updated, i.ready, i.available, i.revision, i.createdMs});
+    view.push_back(PlanInstance{i.name, i.updated, i.ready, i.available, i.revision, i.createdMs, i.colocated});
   }
   d.budget = requiredAvailable(in.spec.replicas, in.spec.disruptionBudget);
   auto plan = planRollingUpdate(in.spec.replicas, rollingUpdate, view, d.budget);

@@ -9,11 +9,13 @@ namespace rollway::controller {
 namespace {
 
 // Kubernetes' ActivePodsWithRanks, reduced to what we know: not ready before ready,
-// not available before available, older revision before newer, newest before oldest.
+// not available before available, older revision before newer, on a node with more of
+// the service before one with fewer (so a rollout keeps them spread), newest before oldest.
 bool stopsFirst(const PlanInstance& a, const PlanInstance& b) {
   if (a.ready != b.ready) return !a.ready;
   if (a.available != b.available) return !a.available;
   if (a.revision != b.revision) return a.revision < b.revision;
+  if (a.colocated != b.colocated) return a.colocated > b.colocated;
   if (a.createdMs != b.createdMs) return a.createdMs > b.createdMs;
   return a.name < b.name;
 }

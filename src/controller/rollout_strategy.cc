@@ -66,9 +66,11 @@ void planCounts(const RolloutInput& in, const std::map<std::string, int>& wanted
     auto w = want.find(hash);
     size_t keep = w == want.end() ? 0 : static_cast<size_t>(std::max(0, w->second));
     if (list.size() <= keep) continue;
-    // Not in rotation first, then the newest (Kubernetes' pod ranking for scale down).
+    // Not in rotation first, then on the most crowded node, then the newest (Kubernetes'
+    // pod ranking for scale down).
     std::sort(list.begin(), list.end(), [](const InstanceView* a, const InstanceView* b) {
       if (a->ready != b->ready) return !a->ready;
+      if (a->colocated != b->colocated) return a->colocated > b->colocated;
       return a->createdMs > b->createdMs;
     });
     std::vector<bool> candidates;

@@ -201,6 +201,14 @@ nlohmann::json podTemplate(ServiceContext& ctx, Workload workload) {
   if (!s.tmpl.version.empty()) metadata["annotations"] = {{"rollway.dev/version", s.tmpl.version}};
   json podSpec = {{"containers", json::array({ContainerBuilder(ctx, workload).container()})},
                   {"terminationGracePeriodSeconds", s.tmpl.terminationGracePeriodSeconds}};
+  // Cluster mode's node labels map to the Kubernetes nodes' labels of the same names.
+  if (!s.placement.nodeSelector.empty()) podSpec["nodeSelector"] = s.placement.nodeSelector;
+  if (s.placement.maxPerNode > 0) {
+    ctx.note("spec.placement.maxPerNode",
+             fmt::format("at most {} per node has no exact Kubernetes field (topologySpreadConstraints bound the "
+                         "skew between nodes, not the count on one): not carried over",
+                         s.placement.maxPerNode));
+  }
   return {{"metadata", std::move(metadata)}, {"spec", std::move(podSpec)}};
 }
 

@@ -296,7 +296,7 @@ void decodeSpec(const YAML::Node& node, const std::string& path, ServiceSpec& s,
   Fields f = r.fields(node, path,
                       {"replicas", "listen", "hosts", "template", "minReadySeconds",
                        "progressDeadlineSeconds", "revisionHistoryLimit", "paused", "strategy",
-                       "analysis", "autoRollback", "disruptionBudget", "notifications", "timeouts"});
+                       "analysis", "autoRollback", "disruptionBudget", "placement", "notifications", "timeouts"});
   r.opt(f, "replicas", s.replicas, &R::readInt);
   r.opt(f, "listen", s.listen, &R::readString);
   r.opt(f, "hosts", s.hosts, &R::readStringList);
@@ -332,6 +332,11 @@ void decodeSpec(const YAML::Node& node, const std::string& path, ServiceSpec& s,
       }
     }
     s.disruptionBudget = budget;
+  }
+  if (const YAML::Node* n = f.get("placement")) {
+    Fields p = r.fields(*n, f.path("placement"), {"maxPerNode", "nodeSelector"});
+    r.opt(p, "maxPerNode", s.placement.maxPerNode, &R::readInt);
+    r.opt(p, "nodeSelector", s.placement.nodeSelector, &R::readStringMap);
   }
   if (const YAML::Node* n = f.get("notifications")) {
     Fields notifications = r.fields(*n, f.path("notifications"), {"webhooks"});

@@ -220,6 +220,12 @@ nlohmann::json toJson(const ServiceSpec& s) {
     if (s.disruptionBudget->maxUnavailable) budget["maxUnavailable"] = intOrPercentJson(*s.disruptionBudget->maxUnavailable);
     spec["disruptionBudget"] = std::move(budget);
   }
+  if (!s.placement.empty()) {  // absent when unset: the canonical JSON of older specs stays the same
+    json placement = json::object();
+    if (s.placement.maxPerNode > 0) placement["maxPerNode"] = s.placement.maxPerNode;
+    if (!s.placement.nodeSelector.empty()) placement["nodeSelector"] = s.placement.nodeSelector;
+    spec["placement"] = std::move(placement);
+  }
   spec["timeouts"] = {{"connect", formatDuration(s.timeouts.connect)},
                       {"response", formatDuration(s.timeouts.response)},
                       {"body", formatDuration(s.timeouts.body)},

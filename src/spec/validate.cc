@@ -284,6 +284,15 @@ std::vector<FieldError> validate(const ServiceSpec& s, std::string_view file) {
     if (b.minAvailable) c.intOrPercent("spec.disruptionBudget.minAvailable", *b.minAvailable);
     if (b.maxUnavailable) c.intOrPercent("spec.disruptionBudget.maxUnavailable", *b.maxUnavailable);
   }
+  c.atLeast("spec.placement.maxPerNode", s.placement.maxPerNode, 0);
+  for (const auto& [key, value] : s.placement.nodeSelector) {
+    if (key.empty() || key.find_first_of("= ,") != std::string::npos) {
+      c.error("spec.placement.nodeSelector", fmt::format("'{}' is not a label name (no '=', ',' or space)", key));
+    }
+    if (value.find_first_of("= ,") != std::string::npos) {
+      c.error(childPath("spec.placement.nodeSelector", key), fmt::format("'{}' is not a label value", value));
+    }
+  }
   // The proxy takes each timeout in milliseconds up to one hour.
   constexpr Duration kMaxTimeout = Duration(3'600'000);
   const std::pair<const char*, Duration> timeouts[] = {{"connect", s.timeouts.connect},

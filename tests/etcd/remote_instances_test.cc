@@ -278,5 +278,27 @@ TEST_F(RemoteInstancesTest, WithoutANodeThatFitsStartFailsSayingWhy) {
       << second.error().message;
 }
 
+TEST_F(RemoteInstancesTest, ACordonedNodeTakesNoNewInstanceAndTheNextLeaderKnowsIt) {
+  ASSERT_TRUE(runUntil([&] { return leader_->nodes().size() == 2; }));
+  ASSERT_TRUE(leader_->runtime().start(launch("web-1-aaaaa", 20001)));
+  const std::string first = leader_->nodeOf("web-1-aaaaa");
+  const std::string other = first == "node-a" ? "node-b" : "node-a";
+  ASSERT_TRUE(leader_->cordon(other, true));
+  EXPECT_EQ(leader_->cordon("node-z", true).error().code, ErrorCode::kNotFound);
+  // Spread would put it on `other`; cordoned, it shares `first`.
+  ASSERT_TRUE(leader_->runtime().start(launch("web-1-bbbbb", 20002)));
+  EXPECT_EQ(leader_->nodeOf("web-1-bbbbb"), first);
+  ASSERT_TRUE(leader_->waitWritten(seconds(5)));
+
+  leader_.reset();
+  leader_ = makeLeader();
+  EXPECT_TRUE(leader_->cordoned(other));
+  ASSERT_TRUE(leader_->runtime().adopt(launch("web-1-aaaaa", 20001), 0, 0));
+  ASSERT_TRUE(leader_->runtime().adopt(launch("web-1-bbbbb", 20002), 0, 0));
+  ASSERT_TRUE(leader_->cordon(other, false));
+  ASSERT_TRUE(leader_->runtime().start(launch("web-1-ccccc", 20003)));
+  EXPECT_EQ(leader_->nodeOf("web-1-ccccc"), other);
+}
+
 }  // namespace
 }  // namespace rollway::cluster

@@ -69,6 +69,11 @@ class RemoteInstances {
 
   // The live nodes, by name.
   std::vector<etcd::NodeInfo> nodes() const;
+  // A cordoned node takes no new instance (its running ones stay until evicted); kept
+  // in etcd under cordoned/NODE, so that the next leader knows. kNotFound for a node
+  // that is not in the cluster (uncordon works for any name).
+  Result<void> cordon(const std::string& node, bool cordoned);
+  bool cordoned(const std::string& node) const { return cordoned_.contains(node); }
   // The node an instance is assigned to ("" when none).
   std::string nodeOf(const std::string& instance) const;
   bool waitWritten(std::chrono::milliseconds timeout);
@@ -91,7 +96,8 @@ class RemoteInstances {
   RemoteInstancesOptions options_;
   Logger logger_;
   std::map<std::string, std::unique_ptr<Tracked>> tracked_;
-  std::map<std::string, std::pair<std::string, uint64_t>> lastStart_;  // instance -> (node, start) of its last assignment
+  std::map<std::string, std::pair<std::string, uint64_t>> lastStart_;
+  std::set<std::string> cordoned_;  // instance -> (node, start) of its last assignment
   std::unique_ptr<Runtime> runtime_;
   std::unique_ptr<Health> health_;
   std::unique_ptr<KeyWriter> writer_;

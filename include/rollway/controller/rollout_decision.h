@@ -26,6 +26,7 @@ struct InstanceView {
   bool ready = false;      // in rotation (ready, or adopted as ready)
   bool available = false;  // ready for minReadySeconds
   int64_t createdMs = 0;
+  int colocated = 0;       // cluster mode: instances of the service on its node (0: one host)
 };
 
 struct RolloutInput {

@@ -18,6 +18,7 @@ struct PlanInstance {
   bool available = false;  // ready for minReadySeconds
   int64_t revision = 0;    // older revisions are scaled down first
   int64_t createdMs = 0;   // among equals, the newest goes first (Kubernetes' pod ranking)
+  int colocated = 0;       // cluster mode: instances of the service on its node; more go first
 };
 
 // What one reconcile should do.

@@ -181,6 +181,15 @@ struct Timeouts {
   bool operator==(const Timeouts&) const = default;
 };
 
+// Where instances may run in cluster mode (docs/cluster.md); ignored on one host. Not part
+// of the template: changing it makes no new revision (it applies to new instances).
+struct Placement {
+  int maxPerNode = 0;  // 0: no cap of its own (instances are spread over the least loaded nodes)
+  std::map<std::string, std::string> nodeSelector;  // every label must match the node's
+  bool empty() const { return maxPerNode == 0 && nodeSelector.empty(); }
+  bool operator==(const Placement&) const = default;
+};
+
 struct Webhook {
   std::string url;
   bool operator==(const Webhook&) const = default;
@@ -206,6 +215,7 @@ struct ServiceSpec {
   std::optional<Analysis> analysis;
   bool autoRollback = false;
   std::optional<DisruptionBudget> disruptionBudget;
+  Placement placement;
   std::vector<Webhook> webhooks;  // notifications.webhooks
   Timeouts timeouts;
   bool operator==(const ServiceSpec&) const = default;

@@ -2,10 +2,14 @@
 // without the control plane), against a fake daemon where one is needed.
 #include "rollway/cli/cli.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -231,6 +235,72 @@ TEST(CliEvict, UnknownInstanceAndHelp) {
   EXPECT_NE(help.out.find("disruption budget"), std::string::npos) << help.out;
   EXPECT_EQ(runCaptured({"rollway", "evict"}).code, 2) << "the instance is required";
   EXPECT_EQ(runCaptured({"rollway", "evict", "x", "--wait", "--timeout", "soon"}).code, 2);
+}
+
+// rollway drain NODE: cordon, then one eviction at a time (the next only once the
+// previous instance is gone), through 429s, until the node has no instance left.
+TEST(CliDrain, CordonsThenEvictsTheNodesInstancesOneByOne) {
+  std::mutex mutex;
+  std::vector<std::string> calls;
+  std::set<std::string> onNode{"web-1-a", "web-1-b"};
+  std::map<std::string, int> listsSinceEviction;
+  bool refusedOnce = false;
+  ScriptedDaemon daemon([&](const http::Request& r) {
+    std::lock_guard lock(mutex);
+    calls.push_back(r.method + " " + std::string(r.path()));
+    if (r.method == "POST" && r.path() == "/v1/nodes/h2/cordon") return net::jsonReply(200, {{"name", "h2"}, {"cordoned", true}});
+    if (r.method == "POST") {
+      std::string name = std::string(r.path()).substr(14);  // /v1/instances/NAME/eviction
+      name = name.substr(0, name.find('/'));
+      if (name == "web-1-b" && !refusedOnce) {
+        refusedOnce = true;
+        return budgetSays429(1);
+      }
+      listsSinceEviction[name] = 0;
+      return net::jsonReply(201, {{"instance", name}, {"service", "web"}, {"created", true}});
+    }
+    // GET /v1/instances: an evicted instance goes after two more lists.
+    nlohmann::json items = nlohmann::json::array();
+    for (auto it = onNode.begin(); it != onNode.end();) {
+      auto evicted = listsSinceEviction.find(*it);
+      if (evicted != listsSinceEviction.end() && ++evicted->second > 2) {
+        it = onNode.erase(it);
+        continue;
+      }
+      items.push_back({{"name", *it}, {"node", "h2"}, {"phase", "Ready"}});
+      ++it;
+    }
+    items.push_back({{"name", "web-1-c"}, {"node", "h1"}, {"phase", "Ready"}});
+    return net::jsonReply(200, {{"items", items}});
+  });
+  ASSERT_TRUE(daemon.ok());
+  auto ran = runCaptured({"rollway", "--server", daemon.server(), "drain", "h2", "--timeout", "60s"});
+  EXPECT_EQ(ran.code, 0) << ran.err;
+  EXPECT_NE(ran.out.find("node/h2 cordoned"), std::string::npos) << ran.out;
+  EXPECT_NE(ran.out.find("node/h2 drained"), std::string::npos) << ran.out;
+  std::lock_guard lock(mutex);
+  ASSERT_FALSE(calls.empty());
+  EXPECT_EQ(calls.front(), "POST /v1/nodes/h2/cordon");
+  // web-1-b's eviction is asked for only once web-1-a is gone; web-1-c (another node) never.
+  auto firstB = std::find(calls.begin(), calls.end(), "POST /v1/instances/web-1-b/eviction");
+  ASSERT_NE(firstB, calls.end());
+  EXPECT_EQ(std::count(calls.begin(), calls.end(), "POST /v1/instances/web-1-a/eviction"), 1);
+  EXPECT_EQ(std::count(calls.begin(), calls.end(), "POST /v1/instances/web-1-b/eviction"), 2) << "one 429, then accepted";
+  EXPECT_EQ(std::count(calls.begin(), calls.end(), "POST /v1/instances/web-1-c/eviction"), 0);
+  EXPECT_GT(std::count(calls.begin(), firstB, "GET /v1/instances"), 2) << "web-1-a was waited for first";
+}
+
+TEST(CliDrain, ASingleHostDaemonSaysThereAreNoNodes) {
+  ScriptedDaemon daemon([](const http::Request&) {
+    return net::errorReply(Error{ErrorCode::kNotFound, "this daemon runs on one host: nodes exist in cluster mode", {}});
+  });
+  ASSERT_TRUE(daemon.ok());
+  auto ran = runCaptured({"rollway", "--server", daemon.server(), "drain", "h2"});
+  EXPECT_EQ(ran.code, 1);
+  EXPECT_NE(ran.err.find("cluster mode"), std::string::npos) << ran.err;
+  EXPECT_EQ(runCaptured({"rollway", "cordon"}).code, 2) << "the node is required";
+  auto help = runCaptured({"rollway", "drain", "--help"});
+  EXPECT_NE(help.out.find("disruption budget"), std::string::npos) << help.out;
 }
 
 }  // namespace

@@ -32,6 +32,23 @@ TEST(RolloutPlan, SteadyStateScalesUpAndDown) {
   EXPECT_EQ(down.start, 0);
 }
 
+// Cluster mode: among equals, an old instance on the node with the most of the service
+// goes first, so that a rolling update ends as spread over the nodes as it began.
+TEST(RolloutPlan, AmongEqualsTheOneOnTheMostCrowdedNodeStopsFirst) {
+  auto r = surgeAndUnavailable(IntOrPercent::absolute(1), IntOrPercent::absolute(0));
+  auto on = [](PlanInstance i, int colocated) {
+    i.colocated = colocated;
+    return i;
+  };
+  // h1: o1, n1 (the surge); h2: o2; h3: o3. The newest old one is o3, but o1 shares its node.
+  std::vector<PlanInstance> all = {on(inst("o1", false, true, 1, 1), 2), on(inst("o2", false, true, 1, 2), 1),
+                                   on(inst("o3", false, true, 1, 3), 1), on(inst("n1", true, true, 2, 4), 2)};
+  EXPECT_EQ(planRollingUpdate(3, r, all).stop, (std::vector<std::string>{"o1"}));
+  // One host (colocated 0 for all): the newest goes, as before.
+  for (auto& i : all) i.colocated = 0;
+  EXPECT_EQ(planRollingUpdate(3, r, all).stop, (std::vector<std::string>{"o3"}));
+}
+
 TEST(RolloutPlan, SurgeOneUnavailableZeroStartsOneThenWaits) {
   auto r = surgeAndUnavailable(IntOrPercent::absolute(1), IntOrPercent::absolute(0));
   std::vector<PlanInstance> all = {inst("o1", false, true), inst("o2", false, true), inst("o3", false, true)};

@@ -68,6 +68,16 @@ TEST(RenderKubernetes, PercentStaysAStringAndIntAnInt) {
   EXPECT_EQ(find(ints, "Deployment", "web")["spec"]["strategy"]["rollingUpdate"]["maxSurge"], "25%");  // default
 }
 
+TEST(RenderKubernetes, PlacementsNodeSelectorIsThePodsAndMaxPerNodeANote) {
+  auto m = render(service("web", "  placement: {maxPerNode: 2, nodeSelector: {zone: a}}\n"));
+  json d = find(m, "Deployment", "web");
+  EXPECT_EQ(d["spec"]["template"]["spec"]["nodeSelector"], json::parse(R"({"zone": "a"})"));
+  EXPECT_TRUE(hasNote(m, "spec.placement.maxPerNode", "not carried over"));
+  auto plain = render(service("web"));
+  EXPECT_FALSE(find(plain, "Deployment", "web")["spec"]["template"]["spec"].contains("nodeSelector"));
+  EXPECT_FALSE(hasNote(plain, "spec.placement.maxPerNode"));
+}
+
 TEST(RenderKubernetes, NoBudgetWithoutDisruptionBudget) {
   auto m = render(service("web"));
   EXPECT_TRUE(find(m, "PodDisruptionBudget", "web").is_null());

@@ -167,6 +167,11 @@ TEST(Parser, RejectsWrongTypes) {
            {"  strategy: {rollingUpdate: {maxSurge: -1}}\n", "spec.strategy.rollingUpdate.maxSurge"},
            {"  analysis: {interval: 5, metrics: [{name: a, successCondition: '<1'}]}\n", "spec.analysis.interval"},
            {"  disruptionBudget: {minAvailable: 101%}\n", "spec.disruptionBudget.minAvailable"},
+           {"  placement: {maxPerNode: -1}\n", "spec.placement.maxPerNode"},
+           {"  placement: {maxPerNode: two}\n", "spec.placement.maxPerNode"},
+           {"  placement: {nodeSelector: [zone]}\n", "spec.placement.nodeSelector"},
+           {"  placement: {nodeSelector: {\"a=b\": c}}\n", "spec.placement.nodeSelector"},
+           {"  placement: {spread: true}\n", "spec.placement.spread"},
        }) {
     auto parsed = parseServices(minimalSpec(c.specExtra), "t.yaml");
     ASSERT_FALSE(parsed) << c.specExtra;

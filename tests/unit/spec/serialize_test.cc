@@ -56,6 +56,18 @@ TEST(ToJson, DurationsAndIntOrPercent) {
   EXPECT_EQ(j["disruptionBudget"]["minAvailable"], "50%");
 }
 
+TEST(ToJson, PlacementOnlyWhenSetSoThatOlderSpecsKeepTheirCanonicalJson) {
+  EXPECT_FALSE(toJson(parseOne(testing::minimalSpec("")))["spec"].contains("placement"));
+  ServiceSpec s = parseOne(testing::minimalSpec("  placement: {maxPerNode: 2, nodeSelector: {zone: a, disk: ssd}}\n"));
+  EXPECT_EQ(s.placement.maxPerNode, 2);
+  EXPECT_EQ(s.placement.nodeSelector.at("disk"), "ssd");
+  nlohmann::json j = toJson(s)["spec"];
+  EXPECT_EQ(j["placement"]["maxPerNode"], 2);
+  EXPECT_EQ(j["placement"]["nodeSelector"]["zone"], "a");
+  EXPECT_TRUE(toJson(s) == toJson(parseOne(toJson(s).dump())));
+  EXPECT_EQ(templateHash(s.tmpl), templateHash(parseOne(testing::minimalSpec("")).tmpl)) << "not part of the template";
+}
+
 TEST(ToYaml, EmitsBlockYamlThatParsesBack) {
   ServiceSpec s = parseOne(testing::minimalSpec(
       "  hosts: [web.local]\n", "    version: \"2\"\n    env: {A: 'true', B: '', C: '0x10', D: null-ish}\n"));
