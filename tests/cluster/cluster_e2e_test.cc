@@ -44,6 +44,8 @@ class ClusterE2E : public NetnsTest {
     ASSERT_TRUE(etcd_->waitHealthy(20s)) << etcd_->log(1);
     for (int h = 1; h <= 3; ++h) startDaemon(h);
     ASSERT_TRUE(eventually([&] { return leader() != 0; }, 20s)) << log(1);
+    // Every node registered before anything is placed (instances are not moved later).
+    ASSERT_TRUE(eventually([&] { return placement().size() == 3; }, 20s)) << log(leader());
   }
 
   void TearDown() override {
