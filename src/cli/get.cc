@@ -77,7 +77,8 @@ int getInstances(const GetOptions& opts, const Context& ctx, OutputFormat format
   return 0;
 }
 
-// Cluster mode: NAME ADDRESS READY INSTANCES LEADER LABELS.
+// Cluster mode: NAME ADDRESS STATUS INSTANCES LEADER LABELS (STATUS as kubectl says it:
+// Ready, NotReady, with ",SchedulingDisabled" when cordoned).
 int getNodes(const Context& ctx, OutputFormat format) {
   auto reply = ctx.call("GET", "/v1/nodes");
   if (!reply) return reportError(reply.error());
@@ -85,13 +86,15 @@ int getNodes(const Context& ctx, OutputFormat format) {
     printStructured(*reply, format);
     return 0;
   }
-  Table table({"NAME", "ADDRESS", "READY", "INSTANCES", "LEADER", "LABELS"});
+  Table table({"NAME", "ADDRESS", "STATUS", "INSTANCES", "LEADER", "LABELS"});
   for (const auto& n : (*reply)["items"]) {
     std::string labels;
     if (n.contains("labels") && n["labels"].is_object()) {
       for (const auto& [k, v] : n["labels"].items()) labels += (labels.empty() ? "" : ",") + k + "=" + str(n["labels"], k.c_str());
     }
-    table.addRow({str(n, "name"), str(n, "address"), n.value("ready", false) ? "True" : "False", str(n, "instances"),
+    std::string status = n.value("ready", false) ? "Ready" : "NotReady";
+    if (n.value("cordoned", false)) status += ",SchedulingDisabled";
+    table.addRow({str(n, "name"), str(n, "address"), status, str(n, "instances"),
                   n.value("leader", false) ? "*" : "", labels.empty() ? "-" : labels});
   }
   table.print(std::cout);

@@ -82,6 +82,7 @@ Result<void> ClusterNode::start() {
   ProxyAgentOptions proxyOptions;
   proxyOptions.prefix = options_.prefix;
   proxyOptions.node = options_.node.name;
+  proxyOptions.host = options_.node.address;
   proxyAgent_ = std::make_unique<ProxyAgent>(deps_.io, *client_, deps_.proxy, proxyOptions, deps_.logger);
   if (auto ok = proxyAgent_->start(); !ok) return ok;
 

@@ -6,6 +6,7 @@
 #include <asio/post.hpp>
 #include <fmt/format.h>
 
+#include "cluster/coalesced_post.h"
 #include "cluster/key_writer.h"
 #include "rollway/etcd/mirror.h"
 #include "rollway/etcd/node_registry.h"
@@ -76,7 +77,8 @@ ClusterProxy::ClusterProxy(asio::io_context& io, etcd::Client& client, ClusterPr
       options_(std::move(options)),
       logger_(logger ? std::move(logger) : nullLogger()),
       where_("etcd " + options_.prefix + kRoutingKey),
-      timer_(io) {}
+      timer_(io),
+      check_(std::make_unique<CoalescedPost>(io, [this] { checkPushes(); })) {}
 
 ClusterProxy::~ClusterProxy() {
   nodes_.reset();
@@ -140,18 +142,7 @@ void ClusterProxy::push(proxy::RoutingSnapshot snapshot, PushCallback done) {
   scheduleCheck();
 }
 
-void ClusterProxy::scheduleCheck() {
-  // From the mirrors' threads too: the flag is only touched on the control thread.
-  asio::post(io_, [this, alive = std::weak_ptr<int>(alive_)] {
-    if (!alive.lock() || checkQueued_) return;
-    checkQueued_ = true;
-    asio::post(io_, [this, alive] {
-      if (!alive.lock()) return;
-      checkQueued_ = false;
-      checkPushes();
-    });
-  });
-}
+void ClusterProxy::scheduleCheck() { check_->request(); }
 
 void ClusterProxy::checkPushes() {
   if (pushes_.empty()) return;

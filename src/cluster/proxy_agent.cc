@@ -14,6 +14,25 @@ namespace rollway::cluster {
 using nlohmann::json;
 using std::chrono::milliseconds;
 
+proxy::RoutingSnapshot preferLocalEndpoints(proxy::RoutingSnapshot snapshot, const std::string& host) {
+  const std::string prefix = host + ":";
+  for (auto& listener : snapshot.listeners) {
+    for (auto& service : listener.services) {
+      if (!service.preferLocal) continue;
+      for (auto& revision : service.revisions) {
+        auto isLocalReady = [&](const proxy::Endpoint& e) {
+          return e.state == proxy::EndpointState::kReady && e.address.rfind(prefix, 0) == 0;
+        };
+        if (std::none_of(revision.endpoints.begin(), revision.endpoints.end(), isLocalReady)) continue;
+        std::erase_if(revision.endpoints, [&](const proxy::Endpoint& e) {
+          return e.state == proxy::EndpointState::kReady && !isLocalReady(e);
+        });
+      }
+    }
+  }
+  return snapshot;
+}
+
 ProxyAgent::ProxyAgent(asio::io_context& io, etcd::Client& client, controller::ProxyPort& local,
                        ProxyAgentOptions options, Logger logger)
     : io_(io),
@@ -77,7 +96,7 @@ void ProxyAgent::apply() {
     }
   }
   pushing_ = true;
-  local_.push(std::move(*snapshot), [this, generation, draining, alive = std::weak_ptr<int>(alive_)](Result<uint64_t> pushed) {
+  local_.push(preferLocalEndpoints(std::move(*snapshot), options_.host), [this, generation, draining, alive = std::weak_ptr<int>(alive_)](Result<uint64_t> pushed) {
     if (!alive.lock()) return;
     pushing_ = false;
     if (!pushed) {

@@ -7,6 +7,7 @@
 #include <asio/post.hpp>
 #include <fmt/format.h>
 
+#include "cluster/coalesced_post.h"
 #include "cluster/key_writer.h"
 #include "rollway/etcd/mirror.h"
 #include "rollway/spec/serialize.h"
@@ -206,7 +207,8 @@ RemoteInstances::RemoteInstances(asio::io_context& io, etcd::Client& client, Rem
       options_(std::move(options)),
       logger_(logger ? std::move(logger) : nullLogger()),
       runtime_(std::make_unique<Runtime>(*this)),
-      health_(std::make_unique<Health>(*this)) {}
+      health_(std::make_unique<Health>(*this)),
+      sync_(std::make_unique<CoalescedPost>(io, [this] { sync(); })) {}
 
 RemoteInstances::~RemoteInstances() {
   nodes_.reset();
@@ -333,18 +335,7 @@ std::optional<InstanceReport> RemoteInstances::reportOf(const Tracked& t) const 
   return std::move(*r);
 }
 
-void RemoteInstances::scheduleSync() {
-  // From the mirrors' threads too: the flag is only touched on the control thread.
-  asio::post(io_, [this, alive = std::weak_ptr<int>(alive_)] {
-    if (!alive.lock() || syncQueued_) return;
-    syncQueued_ = true;
-    asio::post(io_, [this, alive] {
-      if (!alive.lock()) return;
-      syncQueued_ = false;
-      sync();
-    });
-  });
-}
+void RemoteInstances::scheduleSync() { sync_->request(); }
 
 void RemoteInstances::sync() {
   std::vector<std::string> names;

@@ -23,6 +23,7 @@ ServiceView Controller::viewFor(const Service& s) const {
   v.bodyTimeoutMs = static_cast<int>(s.spec.timeouts.body.count());
   v.idleTimeoutMs = static_cast<int>(s.spec.timeouts.idle.count());
   v.holdTimeoutMs = static_cast<int>(s.spec.timeouts.hold.count());
+  v.preferLocal = s.spec.preferLocal;
   const ServiceStatus& st = s.status;
   bool steps = s.spec.strategy.type != spec::StrategyType::kRollingUpdate && !st.stableHash.empty() &&
                s.revisionByHash.contains(st.stableHash) &&

@@ -18,6 +18,7 @@ proxy::ServiceRoute routeFor(const ServiceView& s, bool previewOnly) {
   route.responseTimeoutMs = s.responseTimeoutMs;
   route.bodyTimeoutMs = s.bodyTimeoutMs;
   route.idleTimeoutMs = s.idleTimeoutMs;
+  route.preferLocal = s.preferLocal;
   std::map<int64_t, std::vector<proxy::Endpoint>> byRevision;
   for (const auto& e : s.endpoints) {
     if (previewOnly && e.revision != s.canaryRevision) continue;

@@ -296,7 +296,8 @@ void decodeSpec(const YAML::Node& node, const std::string& path, ServiceSpec& s,
   Fields f = r.fields(node, path,
                       {"replicas", "listen", "hosts", "template", "minReadySeconds",
                        "progressDeadlineSeconds", "revisionHistoryLimit", "paused", "strategy",
-                       "analysis", "autoRollback", "disruptionBudget", "placement", "notifications", "timeouts"});
+                       "analysis", "autoRollback", "disruptionBudget", "placement", "preferLocal", "notifications",
+                       "timeouts"});
   r.opt(f, "replicas", s.replicas, &R::readInt);
   r.opt(f, "listen", s.listen, &R::readString);
   r.opt(f, "hosts", s.hosts, &R::readStringList);
@@ -312,6 +313,7 @@ void decodeSpec(const YAML::Node& node, const std::string& path, ServiceSpec& s,
   if (const YAML::Node* n = f.get("strategy")) s.strategy = decodeStrategy(*n, f.path("strategy"), r);
   if (const YAML::Node* n = f.get("analysis")) s.analysis = decodeAnalysis(*n, f.path("analysis"), r);
   r.opt(f, "autoRollback", s.autoRollback, &R::readBool);
+  r.opt(f, "preferLocal", s.preferLocal, &R::readBool);
   if (const YAML::Node* n = f.get("timeouts")) {
     Fields t = r.fields(*n, f.path("timeouts"), {"connect", "response", "body", "idle", "hold"});
     r.opt(t, "connect", s.timeouts.connect, &R::readDuration);

@@ -220,6 +220,7 @@ nlohmann::json toJson(const ServiceSpec& s) {
     if (s.disruptionBudget->maxUnavailable) budget["maxUnavailable"] = intOrPercentJson(*s.disruptionBudget->maxUnavailable);
     spec["disruptionBudget"] = std::move(budget);
   }
+  if (s.preferLocal) spec["preferLocal"] = true;  // absent when false, as placement
   if (!s.placement.empty()) {  // absent when unset: the canonical JSON of older specs stays the same
     json placement = json::object();
     if (s.placement.maxPerNode > 0) placement["maxPerNode"] = s.placement.maxPerNode;

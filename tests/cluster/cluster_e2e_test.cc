@@ -12,6 +12,7 @@
 #include <atomic>
 #include <future>
 #include <optional>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -314,12 +315,33 @@ TEST_F(ClusterE2E, PlacementKeepsToTheSelectedNodesAndTheCapPerNode) {
     text << in.rdbuf();
     std::string spec = text.str();
     const std::string six = "  replicas: 6\n";
-    spec.replace(spec.find(six), six.size(), "  replicas: 4\n  placement: {maxPerNode: 2, nodeSelector: {zone: a}}\n");
+    spec.replace(spec.find(six), six.size(),
+                 "  replicas: 4\n  placement: {maxPerNode: 2, nodeSelector: {zone: a}}\n  preferLocal: true\n");
     std::ofstream(path, std::ios::trunc) << spec;
   }
   apply(path);
   ASSERT_TRUE(eventually([&] { return rolledOut("v1"); }, 60s, 500ms)) << log(leader());
   EXPECT_EQ(placement(), (std::map<std::string, int>{{"h1", 2}, {"h2", 2}, {"h3", 0}}));
+
+  // preferLocal: h1's proxy answers from h1's instances only; h3, which has none, from the others.
+  std::set<std::string> onH1;
+  if (auto list = api(leader(), "/v1/instances?service=web")) {
+    for (const auto& i : (*list)["items"]) {
+      if (i.value("node", "") == "h1") onH1.insert(i.value("name", ""));
+    }
+  }
+  ASSERT_EQ(onH1.size(), 2u);
+  ASSERT_TRUE(eventually([&] { return everyProxyServes(); }, 20s, 200ms));
+  std::set<std::string> servedByH1;
+  for (int i = 0; i < 20; ++i) {
+    auto r = hosts_->exec(NetnsHosts::kHub, {"curl", "-s", "-f", "-m", "2", "http://" + hosts_->address(1) + ":8080/"}, 5s);
+    ASSERT_TRUE(r.ok()) << r.err;
+    auto at = r.out.find("instance=");
+    ASSERT_NE(at, std::string::npos) << r.out;
+    servedByH1.insert(r.out.substr(at + 9, r.out.find(' ', at) - at - 9));
+  }
+  for (const auto& name : servedByH1) EXPECT_TRUE(onH1.contains(name)) << name << " is not on h1";
+  EXPECT_EQ(servedByH1.size(), 2u) << "both of h1's instances take requests";
 }
 
 // `rollway drain` of a host while a rollout runs: its instances are evicted one by one

@@ -73,13 +73,7 @@ class ClusterProxyTest : public ::testing::Test {
 
   template <typename F>
   bool runUntil(F done, milliseconds limit = milliseconds(10000)) {
-    auto end = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < end) {
-      if (done()) return true;
-      io_.restart();
-      io_.run_for(milliseconds(20));
-    }
-    return done();
+    return etcd::testing::runIoUntil(io_, done, limit);
   }
 
   EtcdCluster cluster_;

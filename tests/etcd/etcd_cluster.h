@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include <asio/io_context.hpp>
 #include <gtest/gtest.h>
 
 #include "rollway/etcd/client.h"
@@ -157,6 +158,18 @@ bool eventually(F done, std::chrono::milliseconds limit) {
   while (std::chrono::steady_clock::now() < end) {
     if (done()) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return done();
+}
+
+// Runs `io` (the control thread of the test) until `done()`, at most `limit`.
+template <typename F>
+bool runIoUntil(asio::io_context& io, F done, std::chrono::milliseconds limit = std::chrono::milliseconds(10000)) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (done()) return true;
+    io.restart();
+    io.run_for(std::chrono::milliseconds(20));
   }
   return done();
 }

@@ -69,16 +69,9 @@ class RemoteInstancesTest : public ::testing::Test {
     return leader;
   }
 
-  // Runs the control thread until `done`, at most `limit`.
   template <typename F>
   bool runUntil(F done, milliseconds limit = milliseconds(10000)) {
-    auto end = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < end) {
-      if (done()) return true;
-      io_.restart();
-      io_.run_for(milliseconds(20));
-    }
-    return done();
+    return etcd::testing::runIoUntil(io_, done, limit);
   }
 
   static supervisor::LaunchSpec launch(const std::string& name, int port) {

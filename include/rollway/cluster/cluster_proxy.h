@@ -38,6 +38,7 @@ class Mirror;
 namespace rollway::cluster {
 
 class KeyWriter;
+class CoalescedPost;
 
 // What a node's ProxyAgent reports of its proxy.
 struct ProxyReport {
@@ -104,7 +105,7 @@ class ClusterProxy final : public controller::ProxyPort {
   std::unique_ptr<etcd::Mirror> nodes_;
   std::unique_ptr<etcd::Mirror> reports_;
   asio::steady_timer timer_;
-  bool checkQueued_ = false;
+  std::unique_ptr<CoalescedPost> check_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

@@ -19,6 +19,7 @@
 #include "rollway/common/result.h"
 #include "rollway/controller/proxy_port.h"
 #include "rollway/etcd/client.h"
+#include "rollway/proxy/routing_snapshot.h"
 
 namespace rollway::etcd {
 class Mirror;
@@ -28,9 +29,15 @@ namespace rollway::cluster {
 
 class KeyWriter;
 
+// `snapshot` as `host`'s proxy routes it: in a service with preferLocal, each revision
+// keeps only its ready endpoints on `host` when it has any (draining ones all stay, so
+// that their in-flight requests are counted); else it is unchanged.
+proxy::RoutingSnapshot preferLocalEndpoints(proxy::RoutingSnapshot snapshot, const std::string& host);
+
 struct ProxyAgentOptions {
   std::string prefix = "/rollway/";
   std::string node;
+  std::string host;  // the node's advertised address (spec.preferLocal)
   std::chrono::milliseconds reportPeriod{1000};
   std::chrono::milliseconds drainPeriod{100};
 };

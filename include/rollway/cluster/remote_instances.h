@@ -35,6 +35,7 @@ class Mirror;
 namespace rollway::cluster {
 
 class KeyWriter;
+class CoalescedPost;
 
 // Where a new instance of a service may go, and how many of that service a node may hold.
 struct PlacementRule {
@@ -103,7 +104,7 @@ class RemoteInstances {
   std::unique_ptr<KeyWriter> writer_;
   std::unique_ptr<etcd::Mirror> nodes_;
   std::unique_ptr<etcd::Mirror> reports_;
-  bool syncQueued_ = false;
+  std::unique_ptr<CoalescedPost> sync_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

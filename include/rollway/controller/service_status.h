@@ -41,6 +41,7 @@ struct ServiceView {
   std::vector<proxy::RouteMatch> routes;  // force the canary
   // BlueGreen preview: a second listener serving only the canary revision.
   std::string previewListen;
+  bool preferLocal = false;  // spec.preferLocal (cluster mode)
   // spec.timeouts, in ms (0 = the proxy's own default).
   int connectTimeoutMs = 0;
   int responseTimeoutMs = 0;

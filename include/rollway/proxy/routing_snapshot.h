@@ -54,6 +54,9 @@ struct ServiceRoute {
   std::vector<RouteMatch> routes;
   std::vector<RevisionRoute> revisions;
   int holdTimeoutMs = 10'000;  // how long a request waits for a ready endpoint
+  // Cluster mode: each node's proxy agent keeps only the ready endpoints on its own node
+  // when there are any (per revision); the proxy itself does not read it.
+  bool preferLocal = false;
   // The proxy's timeouts for this service, in ms; 0 = the proxy's own default (its flags).
   int connectTimeoutMs = 0;   // connecting to an endpoint
   int responseTimeoutMs = 0;  // the response head after the request was sent (504)

@@ -216,6 +216,7 @@ struct ServiceSpec {
   bool autoRollback = false;
   std::optional<DisruptionBudget> disruptionBudget;
   Placement placement;
+  bool preferLocal = false;  // cluster mode: each node's proxy sends to its own node's instances first
   std::vector<Webhook> webhooks;  // notifications.webhooks
   Timeouts timeouts;
   bool operator==(const ServiceSpec&) const = default;

@@ -148,7 +148,8 @@ ServiceRoute readService(Reader& r, const json& j, const std::string& path) {
   ServiceRoute s;
   if (!r.isObject(j, path)) return s;
   r.checkKeys(j, path, {"name", "hosts", "split", "stickyHeader", "stickyCookie", "routes", "revisions",
-                        "holdTimeoutMs", "connectTimeoutMs", "responseTimeoutMs", "bodyTimeoutMs", "idleTimeoutMs"});
+                        "holdTimeoutMs", "connectTimeoutMs", "responseTimeoutMs", "bodyTimeoutMs", "idleTimeoutMs",
+                        "preferLocal"});
   s.name = r.str(j, path, "name", true);
   if (const json* hosts = r.array(j, path, "hosts")) {
     for (size_t i = 0; i < hosts->size(); ++i) {
@@ -176,6 +177,7 @@ ServiceRoute readService(Reader& r, const json& j, const std::string& path) {
   if (!s.stickyHeader.empty() && !isToken(s.stickyHeader)) r.error(path + ".stickyHeader", "is not a header name");
   if (!s.stickyCookie.empty() && !isToken(s.stickyCookie)) r.error(path + ".stickyCookie", "is not a cookie name");
   s.holdTimeoutMs = static_cast<int>(r.integer(j, path, "holdTimeoutMs", 10'000, 0, 3'600'000));
+  s.preferLocal = r.boolean(j, path, "preferLocal");
   s.connectTimeoutMs = static_cast<int>(r.integer(j, path, "connectTimeoutMs", 0, 0, 3'600'000));
   s.responseTimeoutMs = static_cast<int>(r.integer(j, path, "responseTimeoutMs", 0, 0, 3'600'000));
   s.bodyTimeoutMs = static_cast<int>(r.integer(j, path, "bodyTimeoutMs", 0, 0, 3'600'000));
@@ -252,6 +254,7 @@ json toJson(const RoutingSnapshot& snapshot) {
       if (s.responseTimeoutMs != 0) service["responseTimeoutMs"] = s.responseTimeoutMs;
       if (s.bodyTimeoutMs != 0) service["bodyTimeoutMs"] = s.bodyTimeoutMs;
       if (s.idleTimeoutMs != 0) service["idleTimeoutMs"] = s.idleTimeoutMs;
+      if (s.preferLocal) service["preferLocal"] = true;
       services.push_back(std::move(service));
     }
     listeners.push_back({{"address", l.address}, {"services", services}});

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "rollway/cluster/proxy_agent.h"
+#include "rollway/proxy/snapshot_json.h"
 #include "rollway/spec/serialize.h"
 
 namespace rollway::cluster {
@@ -99,6 +101,51 @@ TEST(ClusterProtocol, KeysSplitBackIntoNodeAndInstance) {
   EXPECT_FALSE(splitNodeInstance("node-a", node, instance));
   EXPECT_FALSE(splitNodeInstance("/x", node, instance));
   EXPECT_FALSE(splitNodeInstance("a/b/c", node, instance));
+}
+
+TEST(PreferLocal, AServiceThatPrefersLocalKeepsItsNodesReadyEndpointsPerRevision) {
+  auto endpoint = [](std::string name, std::string address, bool draining = false) {
+    return proxy::Endpoint{std::move(name), std::move(address),
+                           draining ? proxy::EndpointState::kDraining : proxy::EndpointState::kReady};
+  };
+  proxy::RoutingSnapshot s;
+  proxy::Listener l;
+  l.address = "0.0.0.0:8080";
+  proxy::ServiceRoute web;
+  web.name = "web";
+  web.preferLocal = true;
+  proxy::RevisionRoute stable;  // one local, one remote, one remote draining
+  stable.revision = 1;
+  stable.endpoints = {endpoint("a", "10.0.0.1:20001"), endpoint("b", "10.0.0.2:20002"),
+                      endpoint("c", "10.0.0.2:20003", true)};
+  proxy::RevisionRoute canary;  // no local endpoint: all stay
+  canary.revision = 2;
+  canary.endpoints = {endpoint("d", "10.0.0.2:20004"), endpoint("e", "10.0.0.3:20005")};
+  web.revisions = {stable, canary};
+  proxy::ServiceRoute api = web;  // does not prefer local
+  api.name = "api";
+  api.preferLocal = false;
+  l.services = {web};
+  proxy::Listener other;
+  other.address = "0.0.0.0:8081";
+  other.services = {api};
+  s.listeners = {l, other};
+
+  auto local = preferLocalEndpoints(s, "10.0.0.1");
+  const auto& w = local.listeners[0].services[0];
+  ASSERT_EQ(w.revisions[0].endpoints.size(), 2u);
+  EXPECT_EQ(w.revisions[0].endpoints[0].instance, "a");
+  EXPECT_EQ(w.revisions[0].endpoints[1].instance, "c") << "draining endpoints stay, so their in-flight requests count";
+  EXPECT_EQ(w.revisions[1].endpoints.size(), 2u) << "no local endpoint: every one stays";
+  EXPECT_EQ(local.listeners[1].services[0], api) << "a service that does not prefer local is unchanged";
+  // "10.0.0.1" must not match "10.0.0.10".
+  EXPECT_EQ(preferLocalEndpoints(s, "10.0.0.").listeners[0].services[0].revisions[0].endpoints.size(), 3u);
+  // Through the snapshot's JSON, the flag survives.
+  auto back = proxy::snapshotFromJson(proxy::toJson(s));
+  ASSERT_TRUE(back) << back.error().str();
+  EXPECT_TRUE(back->listeners[0].services[0].preferLocal);
+  EXPECT_FALSE(back->listeners[1].services[0].preferLocal);
+  EXPECT_FALSE(proxy::toJson(s)["listeners"][1]["services"][0].contains("preferLocal"));
 }
 
 }  // namespace

@@ -58,6 +58,8 @@ TEST(ToJson, DurationsAndIntOrPercent) {
 
 TEST(ToJson, PlacementOnlyWhenSetSoThatOlderSpecsKeepTheirCanonicalJson) {
   EXPECT_FALSE(toJson(parseOne(testing::minimalSpec("")))["spec"].contains("placement"));
+  EXPECT_FALSE(toJson(parseOne(testing::minimalSpec("")))["spec"].contains("preferLocal"));
+  EXPECT_EQ(toJson(parseOne(testing::minimalSpec("  preferLocal: true\n")))["spec"]["preferLocal"], true);
   ServiceSpec s = parseOne(testing::minimalSpec("  placement: {maxPerNode: 2, nodeSelector: {zone: a, disk: ssd}}\n"));
   EXPECT_EQ(s.placement.maxPerNode, 2);
   EXPECT_EQ(s.placement.nodeSelector.at("disk"), "ssd");
