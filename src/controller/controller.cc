@@ -211,6 +211,8 @@ void Controller::reconcileService(Service& s) {
   }
   // Evicted instances: replacements first; an evicted one serving nothing goes at once.
   reconcileEvictions(s);
+  // Liveness restarts the budget held back, once it can spare them.
+  releaseHeldRestarts(s);
   // Crashed instances whose back-off is over start again, in place.
   instances_.restartDue(s.name);
   beginRolloutIfNew(s);
@@ -296,7 +298,7 @@ void Controller::onProbeEvent(const std::string& name, const probe::ProbeEvent& 
   if (effect == ProbeEffect::kBecameAvailable) {
     if (Service* s = find(inst->service); s != nullptr && inst->hash == s->currentHash) s->status.lastProgressMs = nowMs();
   }
-  if (effect == ProbeEffect::kRestartRequired) terminator_.restart(*inst, e.reason);
+  if (effect == ProbeEffect::kRestartRequired) restartOrHold(*inst, e.reason);
   pushSnapshot();
   poke();
 }

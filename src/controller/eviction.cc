@@ -166,4 +166,44 @@ void Controller::reconcileEvictions(Service& s) {
   }
 }
 
+bool Controller::budgetAllows(const Service& s, const Instance& inst) {
+  int available = 0;
+  for (const Instance* other : instances_.ofService(s.name)) {
+    if (other->phase == InstancePhase::kTerminating || other->eviction) continue;
+    available += other->countsAvailable() ? 1 : 0;
+  }
+  return evictionAllowed(inst.countsAvailable(), available, requiredAvailable(s.spec.replicas, s.spec.disruptionBudget));
+}
+
+void Controller::restartOrHold(Instance& inst, const std::string& reason) {
+  Service* s = find(inst.service);
+  if (s == nullptr || budgetAllows(*s, inst)) {
+    inst.heldRestart.reset();
+    terminator_.restart(inst, reason);
+    return;
+  }
+  if (inst.heldRestart) return;
+  inst.heldRestart = reason;
+  events_.record(s->name, objectOf(inst.name), kNormal, "DisruptionBudget",
+                 fmt::format("{} needs a restart ({}) but still serves, and service {}'s disruption budget cannot "
+                             "spare it now: it restarts once another instance is available again",
+                             inst.name, reason, s->name));
+}
+
+void Controller::releaseHeldRestarts(Service& s) {
+  for (Instance* inst : instances_.ofService(s.name)) {
+    if (!inst->heldRestart) continue;
+    if (inst->phase == InstancePhase::kTerminating || inst->phase == InstancePhase::kRestarting ||
+        inst->phase == InstancePhase::kBackOff) {
+      inst->heldRestart.reset();  // gone, or restarting anyway
+      continue;
+    }
+    if (budgetAllows(s, *inst)) {
+      std::string reason = *inst->heldRestart;
+      inst->heldRestart.reset();
+      terminator_.restart(*inst, reason);
+    }
+  }
+}
+
 }  // namespace rollway::controller

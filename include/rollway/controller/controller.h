@@ -135,6 +135,12 @@ class Controller {
   // Evictions (eviction.cc): replacements started, evicted instances stopped once theirs is
   // available, replacements no longer needed stopped. Before and after each plan.
   void reconcileEvictions(Service& s);
+  // A liveness restart is a disruption that can wait while the instance still serves:
+  // it restarts now when the service's disruption budget can spare it, else it is held.
+  void restartOrHold(Instance& inst, const std::string& reason);
+  void releaseHeldRestarts(Service& s);
+  // Whether `inst` may stop now within its service's budget (the eviction rule).
+  bool budgetAllows(const Service& s, const Instance& inst);
   void onProbeEvent(const std::string& name, const probe::ProbeEvent& event);
   void onExit(const std::string& name, const supervisor::ExitInfo& exit);
   void maybeFinishShutdown();

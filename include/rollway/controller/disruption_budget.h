@@ -12,8 +12,8 @@ namespace rollway::controller {
 // minAvailable resolved against `replicas` rounding up, or replicas - maxUnavailable
 // (rounded up); no budget = 0. Capped at `replicas`, so a scale down is never held.
 // Voluntary disruptions (rolling updates, rollout restart, canary / blue-green scale
-// downs, evictions) never take an available instance away when fewer than this would
-// remain; crashes and liveness restarts are not held.
+// downs, evictions, and a liveness restart of an instance that still serves) never take an
+// available instance away when fewer than this would remain; crashes are not held.
 int requiredAvailable(int replicas, const std::optional<spec::DisruptionBudget>& budget);
 
 // Which of `candidates` (in stop order; true = available) may stop now when `available`

@@ -83,6 +83,10 @@ struct Instance {
   std::string lastExit;
   std::unique_ptr<Termination> termination;  // set while kRestarting / kTerminating with a sequence
   std::optional<Eviction> eviction;           // being evicted (see Eviction)
+  // Its liveness (or startup) probe asked for a restart while it still served and the
+  // disruption budget could not spare it: the reason; it restarts once the budget allows
+  // or it stops serving (Controller::releaseHeldRestarts).
+  std::optional<std::string> heldRestart;
 
   std::string host = "127.0.0.1";  // where it is reached (another node's address in cluster mode)
   std::string node;                // cluster mode: the node it runs on

@@ -129,6 +129,49 @@ TEST(ControllerLoop, AnInstanceLostWithItsNodeStartsAgainAtOnceWithoutBackOff) {
   EXPECT_FALSE(has(h.eventReasons(), "BackOff"));
 }
 
+// A liveness restart is a disruption that can wait while the instance still serves: with
+// disruptionBudget {maxUnavailable: 1}, two instances failing liveness restart one after
+// the other; without a budget, both at once (below).
+TEST(ControllerLoop, LivenessRestartsOfServingInstancesWaitForTheDisruptionBudget) {
+  ControllerHarness h;
+  firstRollout(h, kRollingSurgeOne + "  disruptionBudget: {maxUnavailable: 1}\n", 3);
+  auto names = h.names("v1");
+  ASSERT_EQ(names.size(), 3u);
+  h.health.emit(names[0], probe::ProbeEventKind::kRestartRequired, "Liveness probe failed 3 times");
+  h.health.emit(names[1], probe::ProbeEventKind::kRestartRequired, "Liveness probe failed 3 times");
+  h.pass();
+  EXPECT_EQ(h.runtime.count("terminate"), 1u) << "the second waits: the budget spares one";
+  EXPECT_TRUE(has(h.eventReasons(), "DisruptionBudget"));
+  h.exitTerminated();
+  h.after(10s);  // back-off, then the first starts again
+  EXPECT_EQ(h.runtime.count("terminate"), 1u) << "not before the first is available again";
+  h.makeHealthy("v1");
+  h.pass();
+  EXPECT_EQ(h.runtime.count("terminate"), 2u) << "the held restart goes once the budget allows";
+}
+
+TEST(ControllerLoop, AHeldLivenessRestartGoesAtOnceWhenTheInstanceStopsServing) {
+  ControllerHarness h;
+  firstRollout(h, kRollingSurgeOne + "  disruptionBudget: {minAvailable: 3}\n", 3);
+  auto names = h.names("v1");
+  h.health.emit(names[0], probe::ProbeEventKind::kRestartRequired, "Liveness probe failed 3 times");
+  h.pass();
+  EXPECT_EQ(h.runtime.count("terminate"), 0u) << "minAvailable = replicas: held while it serves";
+  h.health.emit(names[0], probe::ProbeEventKind::kNotReady, "Readiness probe failed");
+  h.pass();
+  EXPECT_EQ(h.runtime.count("terminate"), 1u) << "serving nothing, it costs the budget nothing";
+}
+
+TEST(ControllerLoop, WithoutABudgetLivenessRestartsAreNotHeld) {
+  ControllerHarness h;
+  firstRollout(h, kRollingSurgeOne, 3);
+  auto names = h.names("v1");
+  h.health.emit(names[0], probe::ProbeEventKind::kRestartRequired, "Liveness probe failed 3 times");
+  h.health.emit(names[1], probe::ProbeEventKind::kRestartRequired, "Liveness probe failed 3 times");
+  h.pass();
+  EXPECT_EQ(h.runtime.count("terminate"), 2u);
+}
+
 TEST(ControllerLoop, LivenessFailureDrainsThenRestartsTheSameSlot) {
   ControllerHarness h;
   firstRollout(h, kRollingSurgeOne, 1);
